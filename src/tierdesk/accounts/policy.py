@@ -1,0 +1,107 @@
+"""Who may see and change what: the one access policy behind the API, CLI, UI and exports.
+
+Not allowed to see → the object does not exist for the actor (:class:`NotFound`); allowed to
+see but not to change → :class:`Forbidden`. Everything that lists tickets filters through
+:func:`visible_tickets`, so counts, search and exports can never disagree with detail views.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from tierdesk.accounts.models import Role, User
+from tierdesk.core.errors import Forbidden, NotFound
+from tierdesk.org import policies
+from tierdesk.org.models import Membership, TeamKind
+
+if TYPE_CHECKING:
+    from tierdesk.tickets.models import Ticket
+
+SEES_EVERYTHING = frozenset(
+    {Role.ADMIN, Role.AUDITOR, Role.INCIDENT_MANAGER, Role.IT_MANAGER, Role.CIO}
+)
+CHANGES_EVERYTHING = frozenset({Role.ADMIN, Role.INCIDENT_MANAGER, Role.IT_MANAGER, Role.CIO})
+
+
+def team_ids(user: User) -> set[int]:
+    cached: set[int] | None = getattr(user, "_team_ids", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+        user._team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_security_member(user: User) -> bool:
+    from tierdesk.org.models import Team
+
+    return Team.objects.filter(kind=TeamKind.SECURITY, pk__in=team_ids(user)).exists()
+
+
+def sees_security_incidents(user: User) -> bool:
+    cached: bool | None = getattr(user, "_sees_security", None)
+    if cached is None:
+        cached = (
+            user.role == Role.ADMIN
+            or user.role in policies.security_visible_roles()
+            or is_security_member(user)
+        )
+        user._sees_security = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    from tierdesk.tickets.models import Participation, Ticket, TicketType
+
+    tickets = Ticket.objects.all() if queryset is None else queryset
+    if not user.is_active:
+        return tickets.none()
+    if user.role == Role.REQUESTER:
+        own = Q(requester=user)
+        if user.organisation_id and policies.requesters_see_organisation():
+            own |= Q(requester_organisation_id=user.organisation_id) & ~Q(
+                type=TicketType.SECURITY_INCIDENT
+            )
+        return tickets.filter(own)
+    security_ok = sees_security_incidents(user)
+    if user.role in SEES_EVERYTHING:
+        scope: Q = Q()
+    else:
+        involved = Exists(Participation.objects.filter(ticket=OuterRef("pk"), user=user))
+        scope = Q(team_id__in=team_ids(user)) | Q(assignee=user) | Q(involved)
+    if not security_ok:
+        scope &= ~Q(type=TicketType.SECURITY_INCIDENT)
+    return tickets.filter(scope)
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    return visible_tickets(user).filter(pk=ticket.pk).exists()
+
+
+def require_view(user: User, ticket: Ticket) -> None:
+    if not can_view(user, ticket):
+        raise NotFound(f"no ticket {ticket.key}")
+
+
+def may_work_on(user: User, ticket: Ticket) -> bool:
+    """Any agent of the holding team may act on its tickets, whoever they are assigned to."""
+    if user.role in CHANGES_EVERYTHING:
+        return True
+    if user.role in (Role.REQUESTER, Role.AUDITOR):
+        return False
+    return ticket.team_id in team_ids(user) or ticket.assignee_id == user.pk
+
+
+def require_work(user: User, ticket: Ticket) -> None:
+    require_view(user, ticket)
+    if not may_work_on(user, ticket):
+        raise Forbidden(f"you may read {ticket.key} but not change it")
+
+
+def sees_internal_notes(user: User) -> bool:
+    return user.role != Role.REQUESTER
+
+
+def is_requester_of(user: User, ticket: Ticket) -> bool:
+    return ticket.requester_id == user.pk

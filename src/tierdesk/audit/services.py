@@ -1,0 +1,119 @@
+"""Writing audit events. Every command records its changes through an :class:`AuditTrail`.
+
+A trail collects the events of one command and writes them with one insert and one head
+update at the end, inside the command's transaction: the chain head row is the per-ticket
+lock that orders concurrent writers on the same ticket and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from tierdesk.audit.chain import GENESIS, canonical, link
+from tierdesk.audit.models import ChainHead, Event
+
+
+def audit_key() -> bytes:
+    return str(settings.AUDIT_KEY).encode()
+
+
+def ticket_chain(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+ORG_CHAIN = "org"
+
+
+@dataclass
+class PendingEvent:
+    kind: str
+    field: str = ""
+    before: Any = None
+    after: Any = None
+    note: str = ""
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass
+class AuditTrail:
+    chain: str
+    actor_id: int | None
+    channel: str
+    at: datetime
+    ticket_id: int | None = None
+    pending: list[PendingEvent] = dataclasses.field(default_factory=list)
+
+    def add(self, kind: str, **values: Any) -> None:
+        self.pending.append(PendingEvent(kind=kind, **values))
+
+    def change(self, field_name: str, before: Any, after: Any) -> None:
+        if before != after:
+            self.add("field_changed", field=field_name, before=before, after=after)
+
+    def flush(self, *, new_chain: bool = False) -> list[Event]:
+        """Append the pending events to the chain. Must run inside the command's transaction.
+
+        ``new_chain`` skips reading the head for a chain that cannot exist yet (a ticket
+        created in this transaction), saving a query on the hottest path.
+        """
+        if not self.pending:
+            return []
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit events must be written inside the command's transaction")
+        head = (
+            None
+            if new_chain
+            else (ChainHead.objects.select_for_update().filter(chain=self.chain).first())
+        )
+        seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+        key = audit_key()
+        events = []
+        for pending in self.pending:
+            seq += 1
+            payload = canonical(
+                chain=self.chain,
+                seq=seq,
+                ticket_id=self.ticket_id,
+                actor_id=self.actor_id,
+                channel=self.channel,
+                kind=pending.kind,
+                field=pending.field,
+                before=pending.before,
+                after=pending.after,
+                note=pending.note,
+                data=pending.data,
+                created_at=self.at,
+            )
+            digest = link(key, prev, payload)
+            events.append(
+                Event(
+                    chain=self.chain,
+                    seq=seq,
+                    ticket_id=self.ticket_id,
+                    actor_id=self.actor_id,
+                    channel=self.channel,
+                    kind=pending.kind,
+                    field=pending.field,
+                    before=pending.before,
+                    after=pending.after,
+                    note=pending.note,
+                    data=pending.data,
+                    created_at=self.at,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        Event.objects.bulk_create(events)
+        if head is None:
+            ChainHead.objects.create(chain=self.chain, seq=seq, hash=prev)
+        else:
+            ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev)
+        self.pending.clear()
+        return events

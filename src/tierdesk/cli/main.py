@@ -1,0 +1,73 @@
+"""The ``tierdesk`` command. Sub-commands live in sibling modules, one per noun.
+
+User errors (bad input, a refused command, bad configuration) print one line on stderr and
+exit 1; no traceback is shown for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="tierdesk",
+    help="tierdesk: a production-support desk for tiered IT organisations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierdesk.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"tierdesk: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _mount() -> None:
+    from tierdesk.cli import audit, org, server, tickets, users
+
+    server.register(app)
+    users.register(app)
+    tickets.register(app)
+    audit.register(app)
+    org.register(app)
+    try:
+        from tierdesk.cli import demo
+    except ImportError:  # pragma: no cover - optional during development
+        return
+    demo.register(app)
+
+
+_mount()
+
+
+def main() -> None:
+    from tierdesk.conf.env import ConfigurationError
+    from tierdesk.core.errors import DomainError
+
+    try:
+        app()
+    except (DomainError, ConfigurationError) as exc:
+        typer.echo(f"tierdesk: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # the operator gets one line; the log gets the trace
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import DatabaseError
+
+        if isinstance(exc, ImproperlyConfigured | DatabaseError):
+            typer.echo(f"tierdesk: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

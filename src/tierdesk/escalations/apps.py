@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EscalationsConfig(AppConfig):
+    name = "tierdesk.escalations"
+    label = "escalations"

@@ -1,0 +1,108 @@
+"""Time-driven escalation: tier budgets (OLA) and hierarchical notification steps."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from tierdesk.accounts.models import User
+from tierdesk.core.errors import DomainError
+from tierdesk.escalations.services import escalate, next_tier
+from tierdesk.notifications import services as notifications
+from tierdesk.org.selectors import people_with_role
+from tierdesk.scheduler.models import Timer, TimerKind
+from tierdesk.scheduler.timers import arm
+from tierdesk.slas import clock
+from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.services._common import save, trail_for
+
+log = logging.getLogger(__name__)
+
+RELATIONS = ("assignee", "team_lead", "lead_manager", "incident_manager", "it_manager", "cio")
+
+
+def recipients(ticket: Ticket, relations: list[str]) -> list[User]:
+    """People on the org chart named by relation to the ticket (see HierarchyPolicy)."""
+    lead = ticket.team.lead
+    found: list[User | None] = []
+    for relation in relations:
+        if relation == "assignee":
+            found.append(ticket.assignee)
+        elif relation == "team_lead":
+            found.append(lead)
+        elif relation == "lead_manager":
+            found.append(lead.manager if lead else None)
+        elif relation in ("incident_manager", "it_manager", "cio"):
+            found.extend(people_with_role(relation))
+    unique = {p.pk: p for p in found if p is not None}
+    return list(unique.values())
+
+
+def hierarchy_step_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+    snapshot = ticket.sla_snapshot
+    steps = snapshot["hierarchy"]
+    index = timer.step
+    if index >= len(steps) or index < int(snapshot.get("next_step", 0)):
+        return  # superseded (re-prioritised); the current step has its own timer
+    step = steps[index]
+    people = recipients(ticket, list(step["notify"]))
+    snapshot["next_step"] = index + 1
+    save(ticket, now, "sla_snapshot")
+    trail = trail_for(ticket, None, "system", now)
+    trail.add(
+        "hierarchy_notified",
+        data={
+            "step": index,
+            "at_percent": step["at_percent"],
+            "recipients": sorted(p.username for p in people),
+        },
+    )
+    trail.flush()
+    notifications.sla_alert(
+        ticket,
+        "hierarchical_escalation",
+        people,
+        f"{step['at_percent']}% of the resolution target used",
+        dedup=f"{ticket.key}:hierarchy:{index}",
+    )
+    arm(ticket.pk, clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
+
+
+def ola_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+    ola = ticket.sla_snapshot.get("ola") or {}
+    ola["fired"] = True
+    ticket.ola_breached = True
+    save(ticket, now, "ola_breached", "sla_snapshot")
+    trail = trail_for(ticket, None, "system", now)
+    trail.add(
+        "ola_breached",
+        data={
+            "team": ticket.team.slug,
+            "tier": ticket.tier,
+            "budget_seconds": ola.get("budget_seconds"),
+        },
+    )
+    trail.flush()
+    tier = next_tier(ticket)
+    if ola.get("auto_escalate") and tier is not None:
+        try:
+            escalate(
+                ticket,
+                actor=None,
+                to_tier=tier,
+                automatic=True,
+                channel="system",
+                note=f"Automatic escalation: the tier-{ticket.tier} budget of "
+                f"{int(ola.get('budget_seconds', 0)) // 60} minutes ran out.",
+                at=now,
+            )
+        except DomainError as exc:
+            log.warning("automatic escalation of %s not possible: %s", ticket.key, exc)
+    else:
+        notifications.sla_alert(
+            ticket,
+            "ola_breach",
+            [p for p in (ticket.assignee, ticket.team.lead) if p],
+            "tier budget used up",
+            dedup=f"{ticket.key}:ola:{ticket.team_entered_at.isoformat()}",
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SlasConfig(AppConfig):
+    name = "tierdesk.slas"
+    label = "slas"

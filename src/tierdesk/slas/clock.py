@@ -1,0 +1,158 @@
+"""SLA and OLA clocks over a ticket's policy snapshot.
+
+A clock is ``{"anchor": iso-time or None, "consumed": business seconds}``: ``anchor`` is when
+it last started running (None while paused) and ``consumed`` the business time used before
+that. Every due time is "the instant this clock will have consumed N seconds", so pausing,
+resuming and re-prioritising all reduce to recomputing due times from the snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from tierdesk.scheduler.models import TimerKind
+from tierdesk.scheduler.timers import TimerSpec
+from tierdesk.slas.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
+from tierdesk.slas.defaults import DEFAULT_HIERARCHY, DEFAULT_OLA_MINUTES, DEFAULT_TARGETS
+from tierdesk.slas.models import OlaPolicy, SlaPolicy
+
+SLA_TIMER_KINDS = (
+    TimerKind.FIRST_RESPONSE,
+    TimerKind.RESOLUTION_WARNING,
+    TimerKind.RESOLUTION,
+    TimerKind.HIERARCHY,
+)
+
+
+def _calendar(spec: dict[str, Any] | None) -> BusinessCalendar:
+    return BusinessCalendar.from_spec(spec) if spec else BusinessCalendar.twenty_four_seven()
+
+
+def new_clock(now: datetime) -> dict[str, Any]:
+    return {"anchor": now.isoformat(), "consumed": 0}
+
+
+def consumed(clock: dict[str, Any], calendar_spec: dict[str, Any] | None, now: datetime) -> int:
+    used = int(clock["consumed"])
+    if clock["anchor"] is not None:
+        used += business_seconds_between(
+            _calendar(calendar_spec), datetime.fromisoformat(clock["anchor"]), now
+        )
+    return used
+
+
+def due_after(
+    clock: dict[str, Any], calendar_spec: dict[str, Any] | None, seconds: int
+) -> datetime | None:
+    """When the running clock reaches ``seconds`` of use; None while it is paused."""
+    if clock["anchor"] is None:
+        return None
+    anchor = datetime.fromisoformat(clock["anchor"])
+    remaining = max(0, seconds - int(clock["consumed"]))
+    return add_business_seconds(_calendar(calendar_spec), anchor, remaining)
+
+
+def pause(clock: dict[str, Any], calendar_spec: dict[str, Any] | None, now: datetime) -> None:
+    if clock["anchor"] is not None:
+        clock["consumed"] = consumed(clock, calendar_spec, now)
+        clock["anchor"] = None
+
+
+def resume(clock: dict[str, Any], now: datetime) -> None:
+    if clock["anchor"] is None:
+        clock["anchor"] = now.isoformat()
+
+
+def sla_policy_snapshot(
+    priority: str,
+    ticket_type: str,
+    organisation_id: int | None,
+    service_calendar: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The customer SLA for a ticket, most specific policy first; defaults if none match."""
+    candidates = (
+        SlaPolicy.objects.filter(priority=priority)
+        .filter(Q(ticket_type="") | Q(ticket_type=ticket_type))
+        .filter(
+            Q(requester_organisation__isnull=True) | Q(requester_organisation_id=organisation_id)
+        )
+    )
+    best = max(
+        candidates.select_related("calendar"),
+        key=lambda p: (p.requester_organisation_id is not None, p.ticket_type != "", -p.pk),
+        default=None,
+    )
+    from tierdesk.escalations.models import HierarchyPolicy
+
+    hierarchy = HierarchyPolicy.objects.filter(priority=priority).first()
+    if best is None:
+        first, resolution = DEFAULT_TARGETS[priority]
+        calendar = None if priority == "P1" else service_calendar
+        name, warning = f"default {priority}", 75
+    else:
+        first, resolution = best.first_response_minutes, best.resolution_minutes
+        calendar = best.calendar.spec if best.calendar else None
+        name, warning = best.name, best.warning_percent
+    return {
+        "policy": name,
+        "priority": priority,
+        "first_response_seconds": first * 60,
+        "resolution_seconds": resolution * 60,
+        "warning_percent": warning,
+        "calendar": calendar,
+        "hierarchy": hierarchy.steps if hierarchy else DEFAULT_HIERARCHY[priority],
+    }
+
+
+def ola_budget(team_id: int, tier: int | None, priority: str) -> tuple[int, bool]:
+    """(budget seconds, auto-escalate): the team's own row, else the tier's, else the default."""
+    rows = list(
+        OlaPolicy.objects.filter(priority=priority).filter(
+            Q(team_id=team_id) | Q(team__isnull=True, tier=tier)
+        )
+    )
+    rows.sort(key=lambda row: row.team_id is None)
+    if rows:
+        return rows[0].budget_minutes * 60, rows[0].auto_escalate
+    return DEFAULT_OLA_MINUTES[priority] * 60, False
+
+
+def sla_timers(snapshot: dict[str, Any], responded: bool) -> list[TimerSpec]:
+    """The SLA timers still to fire for this snapshot (those in ``fired`` never fire again)."""
+    clock, calendar = snapshot["clock"], snapshot["calendar"]
+    resolution = int(snapshot["resolution_seconds"])
+    fired = set(snapshot.get("fired", ()))
+    specs = []
+    if not responded and TimerKind.FIRST_RESPONSE not in fired:
+        due = due_after(clock, calendar, int(snapshot["first_response_seconds"]))
+        if due:
+            specs.append(TimerSpec(TimerKind.FIRST_RESPONSE, due))
+    warning_due = due_after(clock, calendar, resolution * int(snapshot["warning_percent"]) // 100)
+    resolution_due = due_after(clock, calendar, resolution)
+    if warning_due and TimerKind.RESOLUTION_WARNING not in fired:
+        specs.append(TimerSpec(TimerKind.RESOLUTION_WARNING, warning_due))
+    if resolution_due and TimerKind.RESOLUTION not in fired:
+        specs.append(TimerSpec(TimerKind.RESOLUTION, resolution_due))
+    specs.extend(hierarchy_timer(snapshot))
+    return specs
+
+
+def hierarchy_timer(snapshot: dict[str, Any]) -> list[TimerSpec]:
+    """The next hierarchical-escalation step still to come, if any."""
+    steps, step = snapshot["hierarchy"], int(snapshot.get("next_step", 0))
+    if step >= len(steps):
+        return []
+    seconds = int(snapshot["resolution_seconds"]) * int(steps[step]["at_percent"]) // 100
+    due = due_after(snapshot["clock"], snapshot["calendar"], seconds)
+    return [TimerSpec(TimerKind.HIERARCHY, due, step)] if due else []
+
+
+def ola_timer(snapshot: dict[str, Any]) -> list[TimerSpec]:
+    ola = snapshot.get("ola")
+    if not ola or ola.get("fired"):
+        return []
+    due = due_after(ola["clock"], snapshot["calendar"], int(ola["budget_seconds"]))
+    return [TimerSpec(TimerKind.OLA, due)] if due else []

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from tierdesk.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("tierdesk.web.urls")),
+]
