@@ -33,18 +33,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _mount() -> None:
-    from tierdesk.cli import audit, org, server, tickets, users
+    from importlib import import_module
 
-    server.register(app)
-    users.register(app)
-    tickets.register(app)
-    audit.register(app)
-    org.register(app)
-    try:
-        from tierdesk.cli import demo
-    except ImportError:  # pragma: no cover - optional during development
-        return
-    demo.register(app)
+    for name in ("server", "users", "tickets", "audit", "org", "demo", "mail", "bench"):
+        try:
+            module = import_module(f"tierdesk.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tierdesk.cli.{name}":
+                raise
+            continue  # a command group not installed in this build
+        module.register(app)
 
 
 _mount()

@@ -49,6 +49,13 @@ def route(draft: Draft) -> Decision:
     return Decision(team=_default_team(draft))
 
 
+def route_to_team(slug: str) -> Decision:
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        raise InvalidInput(f"team: no team {slug!r}", field="team")
+    return Decision(team=team)
+
+
 def _default_team(draft: Draft) -> Team:
     if draft.type == "security_incident":
         security = Team.objects.filter(kind=TeamKind.SECURITY).order_by("pk").first()

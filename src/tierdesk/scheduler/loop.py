@@ -67,7 +67,7 @@ def _fire(timer: Timer, now: datetime, result: TickResult) -> None:
     try:
         with transaction.atomic():
             ticket = (
-                Ticket.objects.select_for_update(skip_locked=True)
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("team__lead__manager", "assignee", "service__calendar")
                 .filter(pk=timer.ticket_id)
                 .first()

@@ -7,10 +7,12 @@ from tierdesk.tickets.services.create import NewTicket, create_ticket
 from tierdesk.tickets.services.fields import update_ticket
 from tierdesk.tickets.services.lifecycle import transition
 from tierdesk.tickets.services.links import link, merge
+from tierdesk.tickets.services.watchers import add_watcher
 
 __all__ = [
     "NewTicket",
     "add_comment",
+    "add_watcher",
     "assign",
     "create_ticket",
     "link",

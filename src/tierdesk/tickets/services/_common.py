@@ -16,7 +16,7 @@ def lock(ticket: Ticket | int) -> Ticket:
     """Re-read the ticket under its row lock; commands never act on a stale copy."""
     pk = ticket if isinstance(ticket, int) else ticket.pk
     try:
-        return Ticket.objects.select_for_update().select_related("team").get(pk=pk)
+        return Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
     except Ticket.DoesNotExist:
         raise NotFound(f"no ticket with id {pk}") from None
 

@@ -13,7 +13,7 @@ from tierdesk.notifications import services as notifications
 from tierdesk.org.models import Service
 from tierdesk.routing.assignment import pick_assignee
 from tierdesk.routing.rules import Draft
-from tierdesk.routing.services import route
+from tierdesk.routing.services import route, route_to_team
 from tierdesk.scheduler.timers import arm
 from tierdesk.slas import clock
 from tierdesk.tickets.idempotency import run_once
@@ -43,6 +43,9 @@ class NewTicket:
     category: str | None = None
     service: str | None = None  # slug
     channel: str = Channel.API
+    # A channel that already knows the team (a desk mail address mapped to a team) names it;
+    # routing rules are then not consulted.
+    team: str | None = None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -91,15 +94,19 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
             raise InvalidInput(f"service: no service {new.service!r}", field="service")
     priority = derive_priority(impact, urgency)
     organisation = requester.organisation
-    decision = route(
-        Draft(
-            type=ticket_type,
-            category=category,
-            service=service.slug if service else None,
-            channel=channel,
-            priority=priority,
-            organisation=organisation.slug if organisation else None,
-            text=f"{title}\n{description}",
+    decision = (
+        route_to_team(new.team)
+        if new.team
+        else route(
+            Draft(
+                type=ticket_type,
+                category=category,
+                service=service.slug if service else None,
+                channel=channel,
+                priority=priority,
+                organisation=organisation.slug if organisation else None,
+                text=f"{title}\n{description}",
+            )
         )
     )
     category = decision.category or category

@@ -1,0 +1,62 @@
+"""Many workers on many hosts: each due timer fires exactly once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from tierdesk.audit.models import Event
+from tierdesk.scheduler import loop
+from tierdesk.tickets.services import NewTicket, create_ticket
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_workers_racing_for_the_same_due_timers_fire_each_exactly_once(org):
+    assert connection.vendor == "postgresql", "this test proves SKIP LOCKED on PostgreSQL"
+    tickets = [create_ticket(NewTicket(title=f"T{i}"), requester=org.requester) for i in range(20)]
+    later = timezone.now() + timedelta(days=30)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            results.append(loop.tick(now=later))
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for ticket in tickets:
+        breaches = Event.objects.filter(ticket=ticket, kind="sla_breached")
+        assert sorted(breaches.values_list("field", flat=True)) == ["first_response", "resolution"]
+        assert Event.objects.filter(ticket=ticket, kind="sla_warning").count() == 1
+    assert sum(r.fired for r in results) >= 20 * 3
+
+
+def test_a_worker_that_dies_mid_batch_leaves_its_timers_for_the_next_tick(org, monkeypatch):
+    ticket = create_ticket(NewTicket(title="crash"), requester=org.requester)
+    later = timezone.now() + timedelta(days=30)
+    original = loop._fire
+
+    def die_after_first(timer, now, result):
+        original(timer, now, result)
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(loop, "_fire", die_after_first)
+    with pytest.raises(SystemExit):
+        loop.tick(now=later)
+    assert not Event.objects.filter(
+        ticket=ticket, kind__in=["sla_breached", "sla_warning"]
+    ).exists()
+    monkeypatch.setattr(loop, "_fire", original)
+    loop.tick(now=later)
+    assert Event.objects.filter(ticket=ticket, kind="sla_breached").count() == 2
