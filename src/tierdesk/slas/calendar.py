@@ -70,7 +70,7 @@ class BusinessCalendar:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.time_zone)
-        except Exception:  # ZoneInfoNotFoundError, ValueError for odd keys, TypeError, OSError
+        except (KeyError, ValueError, TypeError, OSError):  # KeyError: ZoneInfoNotFoundError
             raise CalendarError(f"time_zone: unknown IANA time zone {self.time_zone!r}") from None
         if not isinstance(self.weekly_hours, Mapping):
             raise CalendarError("hours: expected a mapping of weekday to intervals")
@@ -113,7 +113,7 @@ class BusinessCalendar:
             raise CalendarError(f"unknown calendar spec field(s): {', '.join(unknown)}")
         if not isinstance(spec.get("time_zone"), str):
             raise CalendarError("time_zone: required, an IANA zone name such as 'Europe/Berlin'")
-        always_open = spec.get("always_open", False)
+        always_open = spec.get("always_open") or False  # null means unset, as for the others
         if not isinstance(always_open, bool):
             raise CalendarError(f"always_open: expected true or false, got {always_open!r}")
         region = spec.get("holidays") or {"country": None}
@@ -290,7 +290,8 @@ def _check_day(day: object, intervals: Any) -> DayHours:
         if start < previous_end:
             raise CalendarError(f"{label}: {_fmt(start)}-{_fmt(end)} overlaps an earlier interval")
         previous_end = end
-    return tuple(checked)
+    # fold=1 would flip which occurrence of a repeated wall time _wall_to_utc picks.
+    return tuple((start.replace(fold=0), end.replace(fold=0)) for start, end in checked)
 
 
 def _parse_hours(raw: object) -> dict[int, DayHours]:
@@ -333,7 +334,5 @@ def _parse_closed_dates(raw: object) -> frozenset[date]:
     return frozenset(closed)
 
 
-def _fmt(moment: object) -> str:
-    if moment == END_OF_DAY:
-        return "24:00"
-    return moment.strftime("%H:%M") if isinstance(moment, time) else repr(moment)
+def _fmt(moment: time) -> str:
+    return "24:00" if moment == END_OF_DAY else moment.strftime("%H:%M")

@@ -8,7 +8,9 @@ resuming and re-prioritising all reduce to recomputing due times from the snapsh
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Q
@@ -28,7 +30,18 @@ SLA_TIMER_KINDS = (
 
 
 def _calendar(spec: dict[str, Any] | None) -> BusinessCalendar:
-    return BusinessCalendar.from_spec(spec) if spec else BusinessCalendar.twenty_four_seven()
+    if not spec:
+        return _ALWAYS_OPEN
+    return _parsed(json.dumps(spec, sort_keys=True))
+
+
+_ALWAYS_OPEN = BusinessCalendar.twenty_four_seven()
+
+
+@lru_cache(maxsize=256)
+def _parsed(spec_json: str) -> BusinessCalendar:
+    """Calendars are immutable values: parse each distinct spec once per process."""
+    return BusinessCalendar.from_spec(json.loads(spec_json))
 
 
 def new_clock(now: datetime) -> dict[str, Any]:
