@@ -13,6 +13,7 @@ from tierdesk.conf.env import (
     env_int,
     env_list,
     env_str,
+    env_time_zone,
     persistent_secret,
 )
 
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "tierdesk.escalations",
     "tierdesk.scheduler",
     "tierdesk.notifications",
+    "tierdesk.intake_email",
+    "tierdesk.phone",
+    "tierdesk.portal",
     "tierdesk.web",
 ]
 
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "tierdesk.urls"
@@ -121,7 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = env_str("TIERDESK_TIME_ZONE", "UTC") or "UTC"
+TIME_ZONE = env_time_zone("TIERDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -138,6 +143,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Every page's scripts are files served by tierdesk itself: no inline script, no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 TASKS = {
     "default": {

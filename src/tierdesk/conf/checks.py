@@ -5,10 +5,42 @@ from __future__ import annotations
 import os
 
 
+def _environment_problems() -> list[str]:
+    """Each variable read on its own, so that one bad value does not hide the next."""
+    from tierdesk.conf import env
+
+    readers = [
+        lambda: env.env_time_zone("TIERDESK_TIME_ZONE", "UTC"),
+        lambda: env.env_bool("TIERDESK_DEBUG", False),
+        lambda: (
+            env.env_int("TIERDESK_SESSION_SECONDS", 1, minimum=60)
+            if env.env_str("TIERDESK_SESSION_SECONDS")
+            else 0
+        ),
+        lambda: env.env_int("TIERDESK_SCHEDULER_INTERVAL", 5, minimum=1),
+        lambda: env.env_int("TIERDESK_SCHEDULER_BATCH", 500, minimum=1),
+        lambda: env.env_int("TIERDESK_WEB_WORKERS", 2, minimum=1),
+        lambda: env.env_str("TIERDESK_SECRET_KEY"),
+        lambda: env.env_str("TIERDESK_AUDIT_KEY"),
+    ]
+    problems = []
+    for read in readers:
+        try:
+            read()
+        except env.ConfigurationError as exc:
+            problems.append(str(exc))
+    url = env.env_str("DATABASE_URL")
+    if url and not url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        problems.append(f"DATABASE_URL: {url.split(':')[0]!r} is not sqlite or postgresql")
+    return problems
+
+
 def find_problems() -> list[str]:
     from tierdesk.conf.env import ConfigurationError
 
-    problems: list[str] = []
+    problems = _environment_problems()
+    if problems:
+        return problems
     try:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierdesk.settings")
         import django

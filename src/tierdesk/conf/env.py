@@ -61,6 +61,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_time_zone(name: str, default: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = env_str(name, default) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"{name}: {value!r} is not a time zone (use an IANA name such as Europe/Berlin)"
+        ) from None
+    return value
+
+
 def persistent_secret(name: str, data_dir: Path, file_name: str, *, nbytes: int = 48) -> str:
     """Read a secret from the environment, else from (or newly into) the data directory.
 
