@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "tierdesk.org.middleware.PinPoliciesMiddleware",
 ]
 
 ROOT_URLCONF = "tierdesk.urls"

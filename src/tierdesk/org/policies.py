@@ -6,7 +6,9 @@ the same validated value and the same default.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from tierdesk.core.errors import InvalidInput
@@ -110,11 +112,40 @@ def _validate_transitions(value: Any) -> None:
             )
 
 
-def get(key: str) -> Any:
+_pinned: ContextVar[dict[str, Any] | None] = ContextVar("desk_policies", default=None)
+
+
+def _load() -> dict[str, Any]:
     from tierdesk.org.models import DeskPolicy
 
-    row = DeskPolicy.objects.filter(key=key).values_list("value", flat=True).first()
-    return DEFAULTS[key] if row is None else row
+    return dict(DeskPolicy.objects.filter(key__in=list(DEFAULTS)).values_list("key", "value"))
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Read the policies at most once inside this block (one request, one scheduler tick).
+
+    Policies are configuration that changes by an org-file apply; within one request a
+    consistent view matters more than seeing a change that lands mid-request.
+    """
+    holder: dict[str, Any] = {}
+    token = _pinned.set(holder)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def get(key: str) -> Any:
+    holder = _pinned.get()
+    if holder is None:
+        values = _load()
+    else:
+        if "\0loaded" not in holder:
+            holder.update(_load())
+            holder["\0loaded"] = True
+        values = holder
+    return values.get(key, DEFAULTS[key])
 
 
 def priority_matrix() -> dict[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
+from tierdesk.org import policies
 from tierdesk.scheduler.models import Timer, TimerKind
 from tierdesk.slas.jobs import first_response_due, resolution_due, resolution_warning_due
 from tierdesk.tickets.jobs import auto_close_due
@@ -52,7 +53,7 @@ def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
     now = now or timezone.now()
     limit = batch or settings.SCHEDULER_BATCH
     result = TickResult()
-    with transaction.atomic():
+    with policies.pinned(), transaction.atomic():
         due = list(
             Timer.objects.select_for_update(skip_locked=True)
             .filter(due_at__lte=now)
