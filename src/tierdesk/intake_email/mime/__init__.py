@@ -1,0 +1,1 @@
+"""Building blocks of inbound-mail parsing; the public surface is ``intake_email.parsing``."""
