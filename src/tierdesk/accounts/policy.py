@@ -58,7 +58,9 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
     if not user.is_active:
         return tickets.none()
     if user.role == Role.REQUESTER:
-        own = Q(requester=user)
+        # Watchers (a colleague on Cc) follow the public side of what they watch.
+        watching = Exists(Ticket.watchers.through.objects.filter(ticket=OuterRef("pk"), user=user))
+        own = Q(requester=user) | Q(watching)
         if user.organisation_id and policies.requesters_see_organisation():
             own |= Q(requester_organisation_id=user.organisation_id) & ~Q(
                 type=TicketType.SECURITY_INCIDENT

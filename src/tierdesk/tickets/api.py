@@ -19,6 +19,8 @@ from tierdesk.tickets.schemas import (
     AssignIn,
     CommentCreate,
     EscalateIn,
+    LinkIn,
+    MergeIn,
     Page,
     TicketCreate,
     TicketUpdate,
@@ -32,6 +34,8 @@ from tierdesk.tickets.services import (
     add_comment,
     assign,
     create_ticket,
+    link,
+    merge,
     transition,
     update_ticket,
 )
@@ -201,6 +205,22 @@ def transition_ticket(request: HttpRequest, key: str, body: TransitionIn) -> Jso
         note=body.note,
         expected_version=_if_match(request, required=False),
     )
+    return ticket_out(selectors.get_ticket(viewer, key), viewer)
+
+
+@router.post("/{key}/links", response={201: Json}, summary="Link to another ticket")
+def link_ticket(request: HttpRequest, key: str, body: LinkIn) -> tuple[int, Json]:
+    viewer = _viewer(request)
+    source = selectors.get_ticket(viewer, key)
+    created = link(source, selectors.get_ticket(viewer, body.target), body.kind, actor=viewer)
+    return 201, {"source": source.key, "target": body.target.upper(), "kind": created.kind}
+
+
+@router.post("/{key}/merge", response=Json, summary="Close as a duplicate of another ticket")
+def merge_ticket(request: HttpRequest, key: str, body: MergeIn) -> Json:
+    viewer = _viewer(request)
+    duplicate = selectors.get_ticket(viewer, key)
+    merge(duplicate, selectors.get_ticket(viewer, body.into), actor=viewer, note=body.note)
     return ticket_out(selectors.get_ticket(viewer, key), viewer)
 
 

@@ -5,5 +5,7 @@ from __future__ import annotations
 from tierdesk.org import policies
 
 
-def derive_priority(impact: str, urgency: str) -> str:
-    return policies.priority_matrix()[impact][urgency]
+def derive_priority(
+    impact: str, urgency: str, matrix: dict[str, dict[str, str]] | None = None
+) -> str:
+    return (matrix or policies.priority_matrix())[impact][urgency]

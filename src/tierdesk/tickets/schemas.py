@@ -56,6 +56,16 @@ class AssignIn(Strict):
     assignee: str | None = Field(max_length=150)
 
 
+class LinkIn(Strict):
+    target: str = Field(max_length=40)
+    kind: str = Field(max_length=16)
+
+
+class MergeIn(Strict):
+    into: str = Field(max_length=40)
+    note: str = Field(default="", max_length=20_000)
+
+
 class TransitionIn(Strict):
     to: str = Field(max_length=32)
     note: str = Field(default="", max_length=20_000)
