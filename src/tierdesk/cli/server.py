@@ -63,11 +63,11 @@ def serve(
     call_command("migrate", interactive=False, verbosity=0)
     children = [
         subprocess.Popen(_gunicorn_argv(host, port, workers or _default_workers())),
-        subprocess.Popen([sys.executable, "-m", "tierdesk.cli.main", "worker"]),
+        subprocess.Popen([sys.executable, "-m", "tierdesk", "worker"]),
     ]
     smtp_listen = os.environ.get("TIERDESK_SMTP_LISTEN")
     if smtp_listen:
-        children.append(subprocess.Popen([sys.executable, "-m", "tierdesk.cli.main", "smtp"]))
+        children.append(subprocess.Popen([sys.executable, "-m", "tierdesk", "smtp"]))
     typer.echo(f"tierdesk is serving on http://{host}:{port}/ (Ctrl-C stops it)")
     _supervise(children)
 
