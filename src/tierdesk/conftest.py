@@ -10,6 +10,9 @@ from django.test import Client
 from tierdesk.accounts.models import User
 from tierdesk.accounts.tokens import create_token
 from tierdesk.testing import Org, build_org
+from tierdesk.web.tests.browser import browser, page, watch
+
+__all__ = ["browser", "page", "watch"]
 
 REQUIRE_ALL = os.environ.get("TIERDESK_REQUIRE_ALL") == "1"
 
@@ -55,6 +58,14 @@ class ApiClient:
 @pytest.fixture
 def api_as(db: None) -> Callable[[User | None], ApiClient]:
     return ApiClient
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the test item: the browser fixture screenshots failures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -4,5 +4,6 @@ from tierdesk.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("portal/", include("tierdesk.portal.urls")),
     path("", include("tierdesk.web.urls")),
 ]
