@@ -72,12 +72,14 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register() -> None:
+    from tierdesk.intake_email.api import router as attachments_router
     from tierdesk.org.api import router as org_router
     from tierdesk.phone.api import router as phone_router
     from tierdesk.tickets.api import router as tickets_router
 
     api.add_router("/", org_router)
     api.add_router("/tickets", tickets_router)
+    api.add_router("/tickets", attachments_router)
     api.add_router("/channels/phone", phone_router)
 
 

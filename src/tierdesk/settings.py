@@ -170,7 +170,8 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Relays through TIERDESK_SMTP_URL when set; otherwise one .eml per message in the outbox.
+EMAIL_BACKEND = "tierdesk.notifications.backends.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = env_str("TIERDESK_FROM_EMAIL", "helpdesk@example.com")
 
 LOGGING = {

@@ -58,9 +58,7 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
     if not user.is_active:
         return tickets.none()
     if user.role == Role.REQUESTER:
-        # Watchers (a colleague on Cc) follow the public side of what they watch.
-        watching = Exists(Ticket.watchers.through.objects.filter(ticket=OuterRef("pk"), user=user))
-        own = Q(requester=user) | Q(watching)
+        own = Q(requester=user)
         if user.organisation_id and policies.requesters_see_organisation():
             own |= Q(requester_organisation_id=user.organisation_id) & ~Q(
                 type=TicketType.SECURITY_INCIDENT
@@ -99,6 +97,17 @@ def require_work(user: User, ticket: Ticket) -> None:
     require_view(user, ticket)
     if not may_work_on(user, ticket):
         raise Forbidden(f"you may read {ticket.key} but not change it")
+
+
+def require_reply(user: User, ticket: Ticket) -> None:
+    """Who may add a public reply: the requester, watchers (a colleague on Cc, who gets
+    future public replies but never the history) and staff who may work on the ticket."""
+    if user.role == Role.REQUESTER:
+        if is_requester_of(user, ticket) or ticket.watchers.filter(pk=user.pk).exists():
+            return
+        require_view(user, ticket)
+        return
+    require_work(user, ticket)
 
 
 def sees_internal_notes(user: User) -> bool:

@@ -68,6 +68,10 @@ def serve(
     smtp_listen = os.environ.get("TIERDESK_SMTP_LISTEN")
     if smtp_listen:
         children.append(subprocess.Popen([sys.executable, "-m", "tierdesk", "smtp"]))
+    if os.environ.get("TIERDESK_IMAP_MAILBOXES"):
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "tierdesk", "mail", "poll", "--forever"])
+        )
     typer.echo(f"tierdesk is serving on http://{host}:{port}/ (Ctrl-C stops it)")
     _supervise(children)
 

@@ -1,51 +1,112 @@
 """Notifications owed to people, written in the command's transaction (an outbox) and
 delivered after commit by a task. The dedup key makes a retried step notify each person once.
+
+Each notification is rendered here, per recipient and in their language, from the templates
+of its kind (see :mod:`tierdesk.notifications.rendering`); delivery only adds the transport
+headers. Internal notes never reach this module: ``public_reply`` is the only way comment
+text leaves the desk, and it refuses internal comments.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
+from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
-from tierdesk.tickets.models import Ticket
+from tierdesk.notifications.queueing import enqueue_with_transaction
+from tierdesk.notifications.rendering import header_safe, language_for, render
+from tierdesk.org import policies
+from tierdesk.tickets.models import Comment, Ticket
+
+ACKNOWLEDGEMENT = "ticket_opened"
+SLA_KINDS = frozenset({"sla_warning", "sla_breach", "hierarchical_escalation", "ola_breach"})
 
 
 def _link(ticket: Ticket) -> str:
     return f"{settings.BASE_URL}/tickets/{ticket.key}"
 
 
+def new_message_id(ticket: Ticket | None) -> str:
+    """A Message-ID nobody can guess: replies prove they answer our mail by quoting it."""
+    domain = conf.from_address().rpartition("@")[2] or "tierdesk.invalid"
+    return f"<td.{ticket.pk if ticket else 0}.{secrets.token_hex(12)}@{domain}>"
+
+
+def _context(ticket: Ticket | None) -> dict[str, Any]:
+    if ticket is None:
+        return {"site_url": settings.BASE_URL}
+    return {
+        "ticket": ticket,
+        "key": ticket.key,
+        "title": ticket.title,
+        "link": _link(ticket),
+        "site_url": settings.BASE_URL,
+    }
+
+
 def queue(
     kind: str,
     ticket: Ticket | None,
-    recipients: Iterable[User],
-    subject: str,
-    body: str,
+    recipients: Iterable[User | None],
+    *,
     dedup: str,
+    context: dict[str, Any] | None = None,
+    template: str | None = None,
+    status: str = NotificationStatus.PENDING,
+    note: str = "",
 ) -> list[Notification]:
-    """Owe ``recipients`` a message; the same ``dedup`` for the same person is a no-op."""
+    """Owe ``recipients`` a message; the same ``dedup`` for the same person is a no-op.
+
+    Rendered now, per person, so the row shows exactly what was (or will be) sent.
+    """
     now = timezone.now()
-    rows = [
-        Notification(
-            dedup_key=f"{dedup}:{person.pk}"[:200],
-            recipient=person,
-            ticket=ticket,
-            kind=kind,
-            subject=subject.replace("\r", " ").replace("\n", " ")[:300],
-            body=body,
-            created_at=now,
+    people = {p.pk: p for p in recipients if p is not None and p.is_active}.values()
+    base = {**_context(ticket), **(context or {})}
+    rows = []
+    for person in people:
+        language = language_for(person.language)
+        rendered = render(template or kind, {**base, "recipient": person}, language)
+        rows.append(
+            Notification(
+                dedup_key=f"{dedup}:{person.pk}"[:200],
+                recipient=person,
+                to_address=(person.email or "").lower(),
+                ticket=ticket,
+                kind=kind,
+                language=language,
+                subject=_tagged(rendered.subject, ticket),
+                body=rendered.text,
+                body_html=rendered.html,
+                message_id=new_message_id(ticket),
+                status=status,
+                last_error=note,
+                created_at=now,
+            )
         )
-        for person in {p.pk: p for p in recipients if p is not None and p.is_active}.values()
-    ]
+    return _save(rows)
+
+
+def _tagged(subject: str, ticket: Ticket | None) -> str:
+    """Every mail about a ticket carries its [TD-n] tag, whatever the template says."""
+    if ticket is not None and f"[{ticket.key}]" not in subject:
+        subject = f"[{ticket.key}] {subject}"
+    return header_safe(subject)
+
+
+def _save(rows: list[Notification]) -> list[Notification]:
     if not rows:
         return []
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = [row.dedup_key for row in rows]
-    transaction.on_commit(lambda: _enqueue(keys))
+    keys = [row.dedup_key for row in rows if row.status == NotificationStatus.PENDING]
+    if keys:
+        enqueue_with_transaction(lambda: _enqueue(keys))
     return rows
 
 
@@ -58,16 +119,46 @@ def _enqueue(keys: list[str]) -> None:
         deliver_notification.enqueue(pk)
 
 
+def recent_acknowledgements(address: str, *, within: timedelta = timedelta(hours=1)) -> int:
+    return Notification.objects.filter(
+        kind=ACKNOWLEDGEMENT,
+        to_address=address.lower(),
+        created_at__gte=timezone.now() - within,
+        status__in=(NotificationStatus.PENDING, NotificationStatus.SENT),
+    ).count()
+
+
 def ticket_opened(ticket: Ticket) -> None:
+    """The acknowledgement with the ticket's key, at most a few per address and hour.
+
+    The rate limit is what keeps a misbehaving auto-responder from turning the desk into a
+    mail cannon; the rows over the limit are kept as suppressed.
+    """
+    requester = ticket.requester
+    status, note = NotificationStatus.PENDING, ""
+    limit = conf.acknowledgements_per_hour()
+    if requester.email and recent_acknowledgements(requester.email) >= limit:
+        status, note = NotificationStatus.SUPPRESSED, f"rate limit: {limit} per hour"
     queue(
-        "ticket_opened",
+        ACKNOWLEDGEMENT,
         ticket,
-        [ticket.requester],
-        f"[{ticket.key}] {ticket.title}",
-        f"We have received your request and logged it as {ticket.key} "
-        f"(priority {ticket.priority}).\n\nFollow it at {_link(ticket)}\n",
+        [requester],
         dedup=f"{ticket.key}:opened",
+        context={"priority": ticket.priority},
+        status=status,
+        note=note,
     )
+
+
+def suppress_acknowledgement(ticket: Ticket, reason: str) -> int:
+    """Withdraw a not yet delivered acknowledgement (the mail was an auto-reply, bulk…).
+
+    Call it in the transaction that created the ticket: rows still pending at commit are
+    the only ones delivered.
+    """
+    return Notification.objects.filter(
+        ticket=ticket, kind=ACKNOWLEDGEMENT, status=NotificationStatus.PENDING, attempts=0
+    ).update(status=NotificationStatus.SUPPRESSED, last_error=reason[:1000])
 
 
 def assigned(ticket: Ticket, assignee: User) -> None:
@@ -75,9 +166,8 @@ def assigned(ticket: Ticket, assignee: User) -> None:
         "assigned",
         ticket,
         [assignee],
-        f"[{ticket.key}] assigned to you: {ticket.title}",
-        f"{ticket.key} ({ticket.priority}) is assigned to you.\n\n{_link(ticket)}\n",
         dedup=f"{ticket.key}:assigned:{ticket.version}",
+        context={"priority": ticket.priority},
     )
 
 
@@ -88,49 +178,88 @@ def escalated_to_team(ticket: Ticket, note: str, hop_id: int) -> None:
         "escalated",
         ticket,
         team_members(ticket.team_id),
-        f"[{ticket.key}] escalated to {ticket.team.name}: {ticket.title}",
-        f"{ticket.key} ({ticket.priority}) was handed to {ticket.team.name}.\n\n"
-        f"Handoff note:\n{note}\n\n{_link(ticket)}\n",
         dedup=f"{ticket.key}:hop:{hop_id}",
+        context={"team": ticket.team.name, "note": note, "priority": ticket.priority},
     )
 
 
 def public_reply(
     ticket: Ticket, comment_id: int, author: User, body: str, recipients: Iterable[User]
 ) -> None:
+    """A public reply to everyone on the ticket but its author. Never an internal note."""
+    if Comment.objects.filter(pk=comment_id, internal=True).exists():
+        return
+    show_names = bool(policies.get("requesters_see_agent_names"))
+    people = [r for r in recipients if r is not None and r.pk != author.pk]
+    staff = [p for p in people if p.role != "requester"]
+    requesters = [p for p in people if p.role == "requester"]
+    shown_author = author.display_name if show_names or author.role == "requester" else ""
+    dedup = f"{ticket.key}:comment:{comment_id}"
+    context = {"body": body, "author": author.display_name}
+    queue("public_reply", ticket, staff, dedup=dedup, context=context)
     queue(
-        "public_reply",
-        ticket,
-        [r for r in recipients if r.pk != author.pk],
-        f"Re: [{ticket.key}] {ticket.title}",
-        f"{body}\n\n{_link(ticket)}\n",
-        dedup=f"{ticket.key}:comment:{comment_id}",
+        "public_reply", ticket, requesters, dedup=dedup, context={**context, "author": shown_author}
     )
 
 
 def status_changed(ticket: Ticket, status: str) -> None:
-    texts = {
-        "waiting_on_customer": "We need something from you to go on: please reply.",
-        "resolved": "We consider this resolved. If it is not, reply or reopen it within "
-        "the reopen window from the link below.",
-    }
-    if status in texts:
-        queue(
-            status,
-            ticket,
-            [ticket.requester],
-            f"[{ticket.key}] {ticket.title}",
-            f"{texts[status]}\n\n{_link(ticket)}\n",
-            dedup=f"{ticket.key}:{status}:{ticket.version}",
-        )
+    if status not in ("waiting_on_customer", "resolved"):
+        return
+    queue(
+        status,
+        ticket,
+        [ticket.requester],
+        dedup=f"{ticket.key}:{status}:{ticket.version}",
+        context={"reopen_days": policies.reopen_days()},
+    )
 
 
 def sla_alert(ticket: Ticket, kind: str, recipients: Iterable[User], what: str, dedup: str) -> None:
+    """SLA warnings and breaches to the people the escalation policy names."""
     queue(
         kind,
         ticket,
         recipients,
-        f"[{ticket.key}] {what}: {ticket.title}",
-        f"{ticket.key} ({ticket.priority}, {ticket.team.name}): {what}.\n\n{_link(ticket)}\n",
         dedup=dedup,
+        template="sla_alert",
+        context={
+            "what": what,
+            "kind": kind,
+            "team": ticket.team.name,
+            "priority": ticket.priority,
+            "due_at": ticket.resolution_due_at,
+        },
     )
+
+
+def postmaster_oversize(
+    address: str, *, subject: str, message_id: str | None, content_hash: str, size: int
+) -> Notification | None:
+    """Tell the sender of an oversize message, once per message, that it was not taken in."""
+    language = language_for(None)
+    rendered = render(
+        "postmaster_oversize",
+        {
+            "subject": subject,
+            "size_mb": round(size / 1e6, 1),
+            "limit_mb": round(conf.max_message_bytes() / 1e6, 1),
+            "site_url": settings.BASE_URL,
+        },
+        language,
+    )
+    row = Notification(
+        dedup_key=f"postmaster:oversize:{content_hash}",
+        recipient=None,
+        to_address=address.lower(),
+        ticket=None,
+        kind="postmaster_oversize",
+        language=language,
+        subject=header_safe(rendered.subject),
+        body=rendered.text,
+        body_html=rendered.html,
+        message_id=new_message_id(None),
+        in_reply_to=message_id or "",
+        created_at=timezone.now(),
+    )
+    saved = _save([row])
+    return saved[0] if saved else None

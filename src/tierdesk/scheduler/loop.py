@@ -90,14 +90,31 @@ def _fire(timer: Timer, now: datetime, result: TickResult) -> None:
         result.failed += 1
 
 
+HOUSEKEEPING_SECONDS = 60
+
+
+def housekeeping() -> None:
+    """Recover side effects whose task was lost: notifications due a retry, stored mail
+    never processed. Both are idempotent, so any number of workers may run them."""
+    from tierdesk.intake_email.jobs import requeue_stuck
+    from tierdesk.notifications.jobs import retry_due
+
+    retry_due()
+    requeue_stuck()
+
+
 def run_forever(stop: threading.Event, interval: float | None = None) -> None:
     pause = interval or settings.SCHEDULER_INTERVAL_SECONDS
     limit = settings.SCHEDULER_BATCH
     log.info("scheduler running every %ss", pause)
+    next_housekeeping = 0.0
     while not stop.is_set():
         close_old_connections()
         try:
             result = tick()
+            if time.monotonic() >= next_housekeeping:
+                housekeeping()
+                next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
         except Exception:
             log.exception("scheduler tick failed")
             result = TickResult()

@@ -36,12 +36,9 @@ def add_comment(
         ticket = lock(ticket)
         now = at or timezone.now()
         is_requester = actor.role == "requester"
-        if is_requester:
-            policy.require_view(actor, ticket)
-            if internal:
-                raise Forbidden("requesters cannot write internal notes")
-        else:
-            policy.require_work(actor, ticket)
+        policy.require_reply(actor, ticket)
+        if is_requester and internal:
+            raise Forbidden("requesters cannot write internal notes")
         if ticket.status in FINAL_STATUSES:
             raise Forbidden(f"{ticket.key} is {ticket.status}; open a new ticket instead")
         comment = Comment.objects.create(

@@ -282,3 +282,23 @@ def test_organisation_people_are_for_staff_but_teams_are_listed_for_everyone(org
     tree = api_as(org.l1_agent).get("/org").json()["teams"]
     assert tree[0]["slug"] == "management"
     assert {c["slug"] for c in tree[0]["children"]} >= {"service-desk", "l2-apps", "security"}
+
+
+def test_a_watcher_may_reply_and_gets_future_replies_but_never_sees_the_history(org, api_as):
+    from tierdesk.tickets.models import Ticket
+    from tierdesk.core.errors import Forbidden
+    from tierdesk.tickets.services import add_comment, add_watcher
+
+    key = open_ticket(api_as, org.requester, description="HISTORY-BEFORE")
+    api_as(org.l1_agent).post(f"/tickets/{key}/comments", {"body": "HISTORY-REPLY"})
+    ticket = Ticket.objects.get(pk=int(key.split("-")[1]))
+    add_watcher(ticket, org.other_requester, actor=None, channel="email")
+    watcher = api_as(org.other_requester)
+    assert watcher.get(f"/tickets/{key}").status_code == 404
+    assert watcher.get(f"/tickets/{key}/comments").status_code == 404
+    assert "HISTORY" not in watcher.get("/tickets").content.decode()
+    # Watchers answer by mail: the channel calls the same command.
+    add_comment(ticket, "same here", actor=org.other_requester, channel="email")
+    with pytest.raises(Forbidden):
+        add_comment(ticket, "x", actor=org.other_requester, internal=True, channel="email")
+    assert "same here" in api_as(org.l1_agent).get(f"/tickets/{key}/comments").content.decode()

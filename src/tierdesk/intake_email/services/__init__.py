@@ -1,0 +1,1 @@
+"""Intake commands: storing, parsing, threading and quarantining inbound mail."""

@@ -1,0 +1,189 @@
+"""Parsing in separate, long-lived worker processes with a time limit per message.
+
+One pathological message must not stall intake: each parse runs in a worker process and the
+caller waits at most the time limit. A worker that overruns is killed and replaced (the
+message is quarantined by the caller); a worker is otherwise reused for every message, so
+isolation costs a pipe round trip, not a process start.
+
+A worker can be fed the next message while the caller is still storing the previous one
+(``begin``/``finish``), which keeps both cores busy during a bulk import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import queue
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from tierdesk.intake_email.parsing import ParsedMessage
+from tierdesk.intake_email.services.parseworker import LENGTH_HEADER, OPTIONS_HEADER
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = "timeout"
+CRASHED = "crashed"
+UNPARSEABLE = "unparseable"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    parsed: ParsedMessage | None
+    failure: str | None = None  # timeout, crashed, unparseable, error
+    detail: str = ""
+    seconds: float = 0.0
+
+
+class ParseWorker:
+    """One worker process and the one request it may have in flight."""
+
+    def __init__(self, target: str | None = None) -> None:
+        self.target = target
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    def _ensure_started(self) -> subprocess.Popen[bytes]:
+        if self.process is None or self.process.poll() is not None:
+            argv = [sys.executable, "-m", "tierdesk.intake_email.services.parseworker"]
+            if self.target:
+                argv += ["--target", self.target]
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
+            )
+        return self.process
+
+    def begin(self, raw: bytes, options: dict[str, Any]) -> None:
+        """Hand ``raw`` to the worker; the clock starts now."""
+        process = self._ensure_started()
+        encoded = json.dumps(options).encode()
+        self.started_at = time.monotonic()
+        assert process.stdin is not None
+        try:
+            process.stdin.write(OPTIONS_HEADER.pack(len(encoded)) + encoded)
+            process.stdin.write(LENGTH_HEADER.pack(len(raw)))
+            process.stdin.write(raw)
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+
+    def finish(self, timeout: float) -> ParseResult:
+        """The result of the message handed over by ``begin``, or why there is none."""
+        process = self.process
+        if process is None or process.stdout is None:
+            return ParseResult(None, CRASHED, "the parser process could not be started")
+        deadline = self.started_at + timeout
+        try:
+            header = self._read(process, LENGTH_HEADER.size, deadline)
+            payload = self._read(process, LENGTH_HEADER.unpack(header)[0], deadline)
+        except TimeoutError:
+            self.kill()
+            return ParseResult(None, TIMEOUT, f"parsing took longer than {timeout:g} s", timeout)
+        except EOFError:
+            code = process.poll()
+            self.kill()
+            return ParseResult(None, CRASHED, f"the parser process died (exit code {code})")
+        seconds = time.monotonic() - self.started_at
+        status, value = pickle.loads(payload)
+        if status == "ok":
+            return ParseResult(value, seconds=seconds)
+        return ParseResult(
+            None, UNPARSEABLE if status == "unparseable" else ERROR, str(value), seconds
+        )
+
+    @staticmethod
+    def _read(process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
+        assert process.stdout is not None
+        fd = process.stdout.fileno()
+        chunks: list[bytes] = []
+        remaining = size
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while remaining:
+                # Data already waiting is taken even past the deadline: the caller may have
+                # been busy while the worker finished in time.
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    raise TimeoutError
+                chunk = os.read(fd, min(remaining, 1 << 20))
+                if not chunk:
+                    raise EOFError
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def kill(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+
+    def close(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None and process.stdin is not None:
+            process.stdin.close()  # the worker exits at end of input
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        self.kill()
+
+
+class ParsePool:
+    """Up to ``size`` workers shared by the threads of one process."""
+
+    def __init__(self, size: int = 1, target: str | None = None) -> None:
+        self.target = target
+        self._idle: queue.LifoQueue[ParseWorker] = queue.LifoQueue()
+        for _ in range(size):
+            self._idle.put(ParseWorker(target))
+        self._all = list(self._idle.queue)
+
+    @contextmanager
+    def worker(self) -> Iterator[ParseWorker]:
+        worker = self._idle.get()
+        try:
+            yield worker
+        finally:
+            self._idle.put(worker)
+
+    def parse(self, raw: bytes, timeout: float, **options: Any) -> ParseResult:
+        with self.worker() as worker:
+            worker.begin(raw, options)
+            return worker.finish(timeout)
+
+    def close(self) -> None:
+        for worker in self._all:
+            worker.close()
+
+
+_pool: ParsePool | None = None
+_pool_lock = threading.Lock()
+
+
+def get_pool() -> ParsePool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ParsePool(size=int(os.environ.get("TIERDESK_MAIL_PARSERS", "1") or 1))
+        return _pool
+
+
+def set_pool(pool: ParsePool | None) -> ParsePool | None:
+    """Swap the process-wide pool (tests use a pool with a slow parser); returns the old."""
+    global _pool
+    with _pool_lock:
+        old, _pool = _pool, pool
+    return old

@@ -1,0 +1,93 @@
+"""Where message and attachment bytes live.
+
+Raw messages up to ``INLINE_MAX`` go into their database row (one write, committed with the
+row); larger ones into ``$TIERDESK_DATA_DIR/mail/raw/`` as a file written and fsynced
+before the row that names it commits, so a committed row always has its bytes.
+
+Attachments are content-addressed under ``$TIERDESK_DATA_DIR/attachments/``: the stored
+name is the SHA-256 of the bytes, never anything the sender chose, and the same file sent
+twice is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from django.utils import timezone
+
+from tierdesk.intake_email import conf
+
+INLINE_MAX = 512 * 1024
+
+
+def raw_dir() -> Path:
+    return conf.data_dir() / "mail" / "raw"
+
+
+def quarantine_dir() -> Path:
+    return conf.data_dir() / "mail" / "quarantine"
+
+
+def attachments_dir() -> Path:
+    return conf.data_dir() / "attachments"
+
+
+def _write_durably(path: Path, data: bytes | memoryview) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def save_raw(raw: bytes) -> tuple[bytes | None, str]:
+    """(bytes for the row, relative file path): exactly one of them is set."""
+    if len(raw) <= INLINE_MAX:
+        return raw, ""
+    now = timezone.now()
+    relative = f"{now:%Y/%m/%d}/{now:%H%M%S}-{secrets.token_hex(8)}.eml"
+    _write_durably(raw_dir() / relative, raw)
+    return None, relative
+
+
+def load_raw(raw: bytes | memoryview | None, raw_path: str) -> bytes:
+    if raw is not None:
+        return bytes(raw)
+    return (raw_dir() / raw_path).read_bytes()
+
+
+def discard_raw(raw_path: str) -> None:
+    """Remove a file whose row never committed (a duplicate, a failed store)."""
+    if raw_path:
+        (raw_dir() / raw_path).unlink(missing_ok=True)
+
+
+def write_quarantine_copy(message_id: int, raw: bytes) -> Path:
+    """The quarantined message as a plain ``.eml`` an admin can open or hand to a tool."""
+    path = quarantine_dir() / f"{message_id}.eml"
+    if not path.exists():
+        _write_durably(path, raw)
+    return path
+
+
+def save_attachment(content: bytes) -> tuple[str, str]:
+    """Store ``content``; returns (storage name, sha256)."""
+    digest = hashlib.sha256(content).hexdigest()
+    name = f"{digest[:2]}/{digest[2:4]}/{digest}"
+    path = attachments_dir() / name
+    if not path.exists():
+        _write_durably(path, content)
+    return name, digest
+
+
+def attachment_path(storage_name: str) -> Path:
+    root = attachments_dir().resolve()
+    path = (root / storage_name).resolve()
+    if root not in path.parents:
+        raise ValueError("storage name outside the attachment store")
+    return path
