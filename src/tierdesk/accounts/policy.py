@@ -69,7 +69,7 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
         scope: Q = Q()
     else:
         involved = Exists(Participation.objects.filter(ticket=OuterRef("pk"), user=user))
-        scope = Q(team_id__in=team_ids(user)) | Q(assignee=user) | Q(involved)
+        scope = Q(team_id__in=team_ids(user)) | Q(assignee=user) | Q(requester=user) | Q(involved)
     if not security_ok:
         scope &= ~Q(type=TicketType.SECURITY_INCIDENT)
     return tickets.filter(scope)

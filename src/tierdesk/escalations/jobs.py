@@ -45,8 +45,14 @@ def hierarchy_step_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
     if index >= len(steps) or index < int(snapshot.get("next_step", 0)):
         return  # superseded (re-prioritised); the current step has its own timer
     step = steps[index]
-    people = recipients(ticket, list(step["notify"]))
     snapshot["next_step"] = index + 1
+    done = f"{ticket.priority}:{index}"
+    if done in snapshot.get("notified", ()):  # reached before, under the same priority
+        save(ticket, now, "sla_snapshot")
+        arm(ticket.pk, clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
+        return
+    snapshot["notified"] = [*snapshot.get("notified", ()), done]
+    people = recipients(ticket, list(step["notify"]))
     save(ticket, now, "sla_snapshot")
     trail = trail_for(ticket, None, "system", now)
     trail.add(

@@ -12,11 +12,11 @@ from tierdesk.accounts.models import User
 from tierdesk.core.errors import Conflict, InvalidInput
 from tierdesk.escalations.models import Direction, Escalation
 from tierdesk.notifications import services as notifications
-from tierdesk.org.models import Team
+from tierdesk.org.models import Team, TeamKind
 from tierdesk.routing.assignment import pick_assignee
 from tierdesk.routing.services import team_for_tier
 from tierdesk.slas import services as clocks
-from tierdesk.tickets.models import Status, Ticket, TierStint
+from tierdesk.tickets.models import Status, Ticket, TicketType, TierStint
 from tierdesk.tickets.models.enums import OPEN_STATUSES
 from tierdesk.tickets.services._common import (
     check_version,
@@ -71,6 +71,12 @@ def escalate(
         if ticket.status not in OPEN_STATUSES:
             raise Conflict(f"{ticket.key} is {ticket.status}; only open tickets can be escalated")
         target = _target(ticket, to_tier, to_team)
+        if ticket.type == TicketType.SECURITY_INCIDENT and target.kind != TeamKind.SECURITY:
+            raise InvalidInput(
+                "a security incident stays with a security team: only they and the roles "
+                "configured for it may see it",
+                field="to_team" if to_team else "to_tier",
+            )
         if target.pk == ticket.team_id:
             raise Conflict(f"{ticket.key} is already at {target.name}")
         source = ticket.team

@@ -116,9 +116,11 @@ _pinned: ContextVar[dict[str, Any] | None] = ContextVar("desk_policies", default
 
 
 def _load() -> dict[str, Any]:
+    """Every row: the policies, and the internal rows read with them (mail addresses, the
+    configuration generation) so that one query serves them all."""
     from tierdesk.org.models import DeskPolicy
 
-    return dict(DeskPolicy.objects.filter(key__in=list(DEFAULTS)).values_list("key", "value"))
+    return dict(DeskPolicy.objects.values_list("key", "value"))
 
 
 @contextmanager
@@ -136,16 +138,23 @@ def pinned() -> Iterator[None]:
         _pinned.reset(token)
 
 
-def get(key: str) -> Any:
+def _values() -> dict[str, Any]:
     holder = _pinned.get()
     if holder is None:
-        values = _load()
-    else:
-        if "\0loaded" not in holder:
-            holder.update(_load())
-            holder["\0loaded"] = True
-        values = holder
-    return values.get(key, DEFAULTS[key])
+        return _load()
+    if "\0loaded" not in holder:
+        holder.update(_load())
+        holder["\0loaded"] = True
+    return holder
+
+
+def get(key: str) -> Any:
+    return _values().get(key, DEFAULTS[key])
+
+
+def get_raw(key: str) -> Any:
+    """An internal row stored beside the policies (no default), read in the same query."""
+    return _values().get(key)
 
 
 def priority_matrix() -> dict[str, dict[str, str]]:

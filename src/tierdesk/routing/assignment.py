@@ -21,11 +21,7 @@ def candidates(team: Team) -> list[User]:
 
 
 def pick_assignee(team: Team, category: str = "") -> User | None:
-    """Who a new ticket at ``team`` goes to, or None for manual teams / nobody on shift.
-
-    The caller holds the team row lock when it uses round robin, so the cursor advances once
-    per ticket even with many workers.
-    """
+    """Who a new ticket at ``team`` goes to, or None for manual teams / nobody on shift."""
     strategy = team.assignment_strategy
     if strategy == AssignmentStrategy.MANUAL:
         return None
@@ -33,15 +29,32 @@ def pick_assignee(team: Team, category: str = "") -> User | None:
     if not people:
         return None
     if strategy == AssignmentStrategy.ROUND_ROBIN:
-        after = [p for p in people if team.last_assigned_id is None or p.pk > team.last_assigned_id]
-        chosen = after[0] if after else people[0]
-        Team.objects.filter(pk=team.pk).update(last_assigned=chosen)
-        team.last_assigned = chosen
-        return chosen
+        return _next_in_turn(team, people)
     if strategy == AssignmentStrategy.SKILLS and category:
         skilled = [p for p in people if category.lower() in {s.lower() for s in p.skills}]
         people = skilled or people
     return _least_loaded(people)
+
+
+def _next_in_turn(team: Team, people: list[User]) -> User:
+    """Advance the team's round-robin cursor.
+
+    The cursor row is taken with SKIP LOCKED: a transaction never waits on a team row while
+    it holds a ticket (that is how commands and the scheduler deadlocked). When another
+    assignment holds the cursor this instant, the least-loaded member gets the ticket.
+    """
+    cursor = list(
+        Team.objects.select_for_update(skip_locked=True)
+        .filter(pk=team.pk)
+        .values_list("last_assigned_id", flat=True)
+    )
+    if not cursor:
+        return _least_loaded(people)
+    last = cursor[0]
+    after = [p for p in people if last is None or p.pk > last]
+    chosen = after[0] if after else people[0]
+    Team.objects.filter(pk=team.pk).update(last_assigned=chosen)
+    return chosen
 
 
 def _least_loaded(people: list[User]) -> User:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tierdesk.core.errors import Conflict, InvalidInput
+from tierdesk.org import config
 from tierdesk.org.models import Service, Team, TeamKind
-from tierdesk.routing.models import RoutingRule
 from tierdesk.routing.rules import Draft, matches
 
 
 @dataclass
 class Decision:
     team: Team
-    rule: RoutingRule | None = None
+    rule_id: int | None = None
+    rule_name: str = ""
     category: str | None = None
     priority: str | None = None
     assignee_id: int | None = None
@@ -21,47 +22,54 @@ class Decision:
 
 
 def service_desk() -> Team:
-    team = (
-        Team.objects.filter(kind=TeamKind.SERVICE_DESK)
-        .order_by("-is_default_for_tier", "pk")
-        .first()
-    )
-    if team is None:
+    desk = config.current()
+    if desk.service_desk_id is None:
         raise Conflict("the organisation has no service desk team: apply an org file first")
-    return team
+    return desk.team(desk.service_desk_id)
 
 
 def route(draft: Draft) -> Decision:
-    """The first enabled rule that matches decides; otherwise the service desk (L1) takes it,
-    except security incidents, which go straight to the security team when there is one."""
-    for rule in (
-        RoutingRule.objects.filter(enabled=True).select_related("team").prefetch_related("watchers")
-    ):
+    """The first enabled rule that matches decides; otherwise the service desk (L1) takes it.
+
+    Security incidents always go to the security team, whatever a rule says: only that team
+    (and the roles configured for it) may see them.
+    """
+    decision = _first_match(draft) or Decision(team=service_desk())
+    if draft.type == "security_incident" and decision.team.kind != TeamKind.SECURITY:
+        decision.team = security_team()
+    return decision
+
+
+def security_team() -> Team:
+    desk = config.current()
+    if desk.security_id is None:
+        raise Conflict("the organisation has no security team to take security incidents")
+    return desk.team(desk.security_id)
+
+
+def _first_match(draft: Draft) -> Decision | None:
+    desk = config.current()
+    for rule in desk.rules:
         if matches(rule.conditions, draft):
             return Decision(
-                team=rule.team or _default_team(draft),
-                rule=rule,
+                team=desk.team(rule.team_id) if rule.team_id else service_desk(),
+                rule_id=rule.pk,
+                rule_name=rule.name,
                 category=rule.set_category or None,
                 priority=rule.set_priority or None,
                 assignee_id=rule.assignee_id,
-                watcher_ids=[w.pk for w in rule.watchers.all()],
+                watcher_ids=list(rule.watcher_ids),
             )
-    return Decision(team=_default_team(draft))
+    return None
 
 
-def route_to_team(slug: str) -> Decision:
+def route_to_team(slug: str, ticket_type: str) -> Decision:
     team = Team.objects.filter(slug=slug).first()
     if team is None:
         raise InvalidInput(f"team: no team {slug!r}", field="team")
+    if ticket_type == "security_incident" and team.kind != TeamKind.SECURITY:
+        team = security_team()
     return Decision(team=team)
-
-
-def _default_team(draft: Draft) -> Team:
-    if draft.type == "security_incident":
-        security = Team.objects.filter(kind=TeamKind.SECURITY).order_by("pk").first()
-        if security:
-            return security
-    return service_desk()
 
 
 def team_for_tier(tier: int, category: str, service: Service | None) -> Team:

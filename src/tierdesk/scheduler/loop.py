@@ -45,7 +45,6 @@ RETRY_AFTER = timedelta(minutes=1)
 class TickResult:
     fired: int = 0
     failed: int = 0
-    deferred: int = 0
 
 
 def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
@@ -54,8 +53,11 @@ def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
     limit = batch or settings.SCHEDULER_BATCH
     result = TickResult()
     with policies.pinned(), transaction.atomic():
+        # Timer and ticket are claimed together: a ticket a command holds is skipped, never
+        # waited for, so commands and workers cannot deadlock on each other.
         due = list(
-            Timer.objects.select_for_update(skip_locked=True)
+            Timer.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+            .select_related("ticket")
             .filter(due_at__lte=now)
             .order_by("due_at")[:limit]
         )
@@ -67,17 +69,14 @@ def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
 def _fire(timer: Timer, now: datetime, result: TickResult) -> None:
     try:
         with transaction.atomic():
-            ticket = (
-                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("team__lead__manager", "assignee", "service__calendar")
-                .filter(pk=timer.ticket_id)
-                .first()
-            )
-            if ticket is None:  # a command holds the ticket: leave the timer for next tick
-                result.deferred += 1
+            # Delete first: a timer that an earlier firing in this batch re-armed (an
+            # automatic escalation restarts the clocks) is gone and must not fire again.
+            if not Timer.objects.filter(pk=timer.pk).delete()[0]:
                 return
+            ticket = Ticket.objects.select_related(
+                "team__lead__manager", "assignee", "service__calendar"
+            ).get(pk=timer.ticket_id)
             HANDLERS[timer.kind](ticket, timer, now)
-            Timer.objects.filter(pk=timer.pk).delete()
         result.fired += 1
     except Exception as exc:
         # One bad timer must not stop the loop: log it, push it forward, carry on.

@@ -13,13 +13,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Q
-
+from tierdesk.org import config
 from tierdesk.scheduler.models import TimerKind
 from tierdesk.scheduler.timers import TimerSpec
 from tierdesk.slas.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
 from tierdesk.slas.defaults import DEFAULT_HIERARCHY, DEFAULT_OLA_MINUTES, DEFAULT_TARGETS
-from tierdesk.slas.models import OlaPolicy, SlaPolicy
 
 SLA_TIMER_KINDS = (
     TimerKind.FIRST_RESPONSE,
@@ -86,21 +84,20 @@ def sla_policy_snapshot(
     service_calendar: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The customer SLA for a ticket, most specific policy first; defaults if none match."""
-    candidates = (
-        SlaPolicy.objects.filter(priority=priority)
-        .filter(Q(ticket_type="") | Q(ticket_type=ticket_type))
-        .filter(
-            Q(requester_organisation__isnull=True) | Q(requester_organisation_id=organisation_id)
-        )
-    )
+    desk = config.current()
+    candidates = [
+        p
+        for p in desk.sla_policies
+        if p.priority == priority
+        and p.ticket_type in ("", ticket_type)
+        and p.requester_organisation_id in (None, organisation_id)
+    ]
     best = max(
-        candidates.select_related("calendar"),
+        candidates,
         key=lambda p: (p.requester_organisation_id is not None, p.ticket_type != "", -p.pk),
         default=None,
     )
-    from tierdesk.escalations.models import HierarchyPolicy
-
-    hierarchy = HierarchyPolicy.objects.filter(priority=priority).first()
+    hierarchy = desk.hierarchy.get(priority)
     if best is None:
         first, resolution = DEFAULT_TARGETS[priority]
         calendar = None if priority == "P1" else service_calendar
@@ -122,11 +119,12 @@ def sla_policy_snapshot(
 
 def ola_budget(team_id: int, tier: int | None, priority: str) -> tuple[int, bool]:
     """(budget seconds, auto-escalate): the team's own row, else the tier's, else the default."""
-    rows = list(
-        OlaPolicy.objects.filter(priority=priority).filter(
-            Q(team_id=team_id) | Q(team__isnull=True, tier=tier)
-        )
-    )
+    rows = [
+        row
+        for row in config.current().ola_policies
+        if row.priority == priority
+        and (row.team_id == team_id or (row.team_id is None and row.tier == tier))
+    ]
     rows.sort(key=lambda row: row.team_id is None)
     if rows:
         return rows[0].budget_minutes * 60, rows[0].auto_escalate

@@ -96,8 +96,22 @@ def reprioritise(ticket: Ticket, now: datetime) -> None:
         ticket.requester_organisation_id,
         ticket.service.calendar.spec if ticket.service and ticket.service.calendar else None,
     )
+    running = snapshot["clock"]["anchor"] is not None
+    if fresh["calendar"] != snapshot["calendar"]:
+        # Time used so far is measured in the old calendar; from now on the new one counts
+        # (a P3 on office hours upgraded to P1 runs 24x7 from this moment).
+        clock.pause(snapshot["clock"], snapshot["calendar"], now)
+        if snapshot.get("ola"):
+            clock.pause(snapshot["ola"]["clock"], snapshot["calendar"], now)
+        snapshot["calendar"] = fresh["calendar"]
+        if running:
+            clock.resume(snapshot["clock"], now)
+            if snapshot.get("ola"):
+                clock.resume(snapshot["ola"]["clock"], now)
     snapshot.update({k: v for k, v in fresh.items() if k != "calendar"})
     snapshot["next_step"] = 0
+    # New targets: the resolution warning may be due again under them.
+    snapshot["fired"] = [k for k in snapshot.get("fired", ()) if k != "resolution_warning"]
     budget, auto_escalate = clock.ola_budget(ticket.team_id, ticket.tier, ticket.priority)
     if snapshot.get("ola"):
         snapshot["ola"].update(budget_seconds=budget, auto_escalate=auto_escalate)

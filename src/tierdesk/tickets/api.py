@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -58,7 +59,7 @@ def _if_match(request: HttpRequest, *, required: bool) -> int | None:
             raise HttpError(428, "If-Match with the ticket's version is required")
         return None
     value = header.strip().removeprefix("W/").strip('"').strip()
-    if not value.isdigit() or len(value) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", value):
         raise InvalidInput("If-Match must be the ticket's integer version", field="If-Match")
     return int(value)
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from tierdesk.accounts.models import User
-from tierdesk.core.errors import InvalidInput
+from tierdesk.accounts.models import Role, User
+from tierdesk.core.errors import Forbidden, InvalidInput
 from tierdesk.notifications import services as notifications
 from tierdesk.org.models import Service
 from tierdesk.routing.assignment import pick_assignee
@@ -26,7 +26,7 @@ from tierdesk.tickets.models import (
     TicketType,
     TierStint,
 )
-from tierdesk.tickets.priority import derive_priority
+from tierdesk.tickets.priority import derive_priority, is_major
 from tierdesk.tickets.services._common import choice, clean_text, participate, trail_for
 
 TITLE_MAX = 500
@@ -66,6 +66,8 @@ def create_ticket(
     the retry races the original on another process.
     """
     actor = actor or requester
+    if Role.AUDITOR in (actor.role, requester.role):
+        raise Forbidden("auditors have read-only access")
     return run_once(
         requester,
         "ticket",
@@ -95,7 +97,7 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
     priority = derive_priority(impact, urgency)
     organisation = requester.organisation
     decision = (
-        route_to_team(new.team)
+        route_to_team(new.team, ticket_type)
         if new.team
         else route(
             Draft(
@@ -145,15 +147,13 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
         requester_organisation=organisation,
         team=team,
         tier=team.level,
-        routed_by=decision.rule,
-        major_incident=bool(
-            priority == "P1" and ticket_type in (TicketType.INCIDENT, TicketType.SECURITY_INCIDENT)
-        ),
+        routed_by_id=decision.rule_id,
         created_at=now,
         updated_at=now,
         team_entered_at=now,
         sla_snapshot=snapshot,
     )
+    ticket.major_incident = is_major(ticket)
     timers = clock.sla_timers(snapshot, responded=False) + clock.ola_timer(snapshot)
     for spec in timers:
         if spec.kind == "first_response":
@@ -191,8 +191,8 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
             "requester": requester.username,
         },
     )
-    if decision.rule is not None:
-        trail.add("routed", after=team.slug, data={"rule": decision.rule.name})
+    if decision.rule_id is not None:
+        trail.add("routed", after=team.slug, data={"rule": decision.rule_name})
     if ticket.major_incident:
         trail.add("major_incident", after=True)
     if assignee is not None:

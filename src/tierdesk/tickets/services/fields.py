@@ -13,7 +13,7 @@ from tierdesk.org.models import Service
 from tierdesk.slas import services as clocks
 from tierdesk.tickets.models import Level, Priority, Ticket
 from tierdesk.tickets.models.enums import OPEN_STATUSES
-from tierdesk.tickets.priority import derive_priority
+from tierdesk.tickets.priority import derive_priority, is_major
 from tierdesk.tickets.services._common import (
     check_version,
     choice,
@@ -106,6 +106,10 @@ def update_ticket(
         if "priority" in changed:
             clocks.reprioritise(ticket, now)
             changed += clocks.SLA_FIELDS
+            if is_major(ticket) and not ticket.major_incident:
+                ticket.major_incident = True
+                trail.add("major_incident", after=True)
+                changed.append("major_incident")
         if not changed:
             return ticket
         save(ticket, now, *dict.fromkeys(changed))
