@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from tierdesk.core.errors import InvalidInput, NotFound
 from tierdesk.tickets.models import Comment, Ticket
 
 KEY_PREFIX = "TD-"
+_NUMBER = re.compile(r"[0-9]{1,18}")
 ORDERS = ("newest", "due")
 REQUESTER_EVENT_KINDS = frozenset(
     {
@@ -34,7 +36,7 @@ REQUESTER_EVENT_KINDS = frozenset(
 
 def ticket_id_from_key(key: str) -> int:
     number = key.upper().removeprefix(KEY_PREFIX)
-    if not number.isdigit() or len(number) > 18:
+    if not _NUMBER.fullmatch(number):
         raise NotFound(f"no ticket {key!r}")
     return int(number)
 
@@ -77,9 +79,24 @@ def _decode(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
-    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+    if (
+        not isinstance(values, list)
+        or len(values) != 2
+        or not isinstance(values[1], int)
+        or not 0 <= values[1] < 2**63
+        or not (values[0] is None or _is_timestamp(values[0]))
+    ):
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     return values
+
+
+def _is_timestamp(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def list_tickets(
@@ -152,8 +169,9 @@ def _filtered(filters: TicketFilters) -> QuerySet[Ticket]:
             Q(resolution_breached=True) | Q(first_response_breached=True) | Q(ola_breached=True)
         )
     if filters.q:
-        for word in filters.q.split()[:8]:
-            tickets = tickets.filter(Q(title__icontains=word) | Q(description__icontains=word))
+        from tierdesk.tickets import search
+
+        tickets = search.matching(tickets, filters.q)
     return tickets
 
 

@@ -51,6 +51,7 @@ class Channel(models.TextChoices):
     PORTAL = "portal", "Portal"
     API = "api", "API"
     MONITORING = "monitoring", "Monitoring"
+    WEB = "web", "Agent workspace"
 
 
 class LinkKind(models.TextChoices):

@@ -285,8 +285,8 @@ def test_organisation_people_are_for_staff_but_teams_are_listed_for_everyone(org
 
 
 def test_a_watcher_may_reply_and_gets_future_replies_but_never_sees_the_history(org, api_as):
-    from tierdesk.tickets.models import Ticket
     from tierdesk.core.errors import Forbidden
+    from tierdesk.tickets.models import Ticket
     from tierdesk.tickets.services import add_comment, add_watcher
 
     key = open_ticket(api_as, org.requester, description="HISTORY-BEFORE")
