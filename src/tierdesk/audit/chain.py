@@ -43,3 +43,7 @@ def canonical(
 
 def link(key: bytes, prev_hash: str, payload: bytes) -> str:
     return hmac.new(key, prev_hash.encode() + payload, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, chain: str, seq: int, digest: str) -> str:
+    return hmac.new(key, f"head|{chain}|{seq}|{digest}".encode(), hashlib.sha256).hexdigest()

@@ -52,3 +52,6 @@ class ChainHead(models.Model):
     chain = models.CharField(max_length=40, primary_key=True)
     seq = models.PositiveIntegerField()
     hash = models.CharField(max_length=64)
+    # HMAC over (chain, seq, hash): a head rolled back to an earlier event's values (which
+    # are readable in the events table) no longer matches without the key.
+    mac = models.CharField(max_length=64, default="")

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from tierdesk.audit.chain import GENESIS, canonical, link
+from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
 
 
@@ -111,9 +111,10 @@ class AuditTrail:
             )
             prev = digest
         Event.objects.bulk_create(events)
+        mac = head_mac(key, self.chain, seq, prev)
         if head is None:
-            ChainHead.objects.create(chain=self.chain, seq=seq, hash=prev)
+            ChainHead.objects.create(chain=self.chain, seq=seq, hash=prev, mac=mac)
         else:
-            ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev)
+            ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev, mac=mac)
         self.pending.clear()
         return events

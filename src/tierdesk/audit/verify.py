@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Q
 
-from tierdesk.audit.chain import GENESIS, canonical, link
+from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
 from tierdesk.audit.services import audit_key
 
@@ -64,7 +64,9 @@ def _rows() -> Iterator[Row]:
         after_cursor = Q(chain__gt=last_chain) | Q(chain=last_chain, seq__gt=last_seq)
         page = [
             Row(*values)
-            for values in Event.objects.filter(after_cursor)
+            # chain__gte gives PostgreSQL an index range; the OR alone became a filter over
+            # every remaining event on each page.
+            for values in Event.objects.filter(after_cursor, chain__gte=last_chain)
             .order_by("chain", "seq")
             .values_list(*Row._fields)[:BATCH]
         ]
@@ -76,16 +78,33 @@ def _rows() -> Iterator[Row]:
 
 def _payload(row: Row) -> bytes:
     return canonical(
-        chain=row.chain, seq=row.seq, ticket_id=row.ticket_id, actor_id=row.actor_id,
-        channel=row.channel, kind=row.kind, field=row.field, before=row.before,
-        after=row.after, note=row.note, data=row.data, created_at=row.created_at,
+        chain=row.chain,
+        seq=row.seq,
+        ticket_id=row.ticket_id,
+        actor_id=row.actor_id,
+        channel=row.channel,
+        kind=row.kind,
+        field=row.field,
+        before=row.before,
+        after=row.after,
+        note=row.note,
+        data=row.data,
+        created_at=row.created_at,
     )
 
 
 def verify(progress: Callable[[int], None] | None = None) -> Report:
     """Walk every chain; stop at the first broken event and name it."""
     key = audit_key()
-    heads = {head.chain: (head.seq, head.hash) for head in ChainHead.objects.all()}
+    heads = {}
+    for head in ChainHead.objects.all():
+        if head.mac != head_mac(key, head.chain, head.seq, head.hash):
+            report = Report()
+            report.first_break = Break(
+                head.chain, None, None, "the chain head was altered (its keyed MAC does not match)"
+            )
+            return report
+        heads[head.chain] = (head.seq, head.hash)
     report = Report()
     chain, expected_seq, prev = "", 0, GENESIS
     seen: set[str] = set()
@@ -94,10 +113,14 @@ def verify(progress: Callable[[int], None] | None = None) -> Report:
         seen.add(chain)
         if heads.get(chain) != (expected_seq, prev):
             recorded = heads.get(chain, (None, None))[0]
-            return Break(chain, None, None,
-                         f"chain ends at seq {expected_seq} but its head says "
-                         f"{recorded if recorded is not None else 'nothing'}: "
-                         "events were removed or the head edited")
+            return Break(
+                chain,
+                None,
+                None,
+                f"chain ends at seq {expected_seq} but its head says "
+                f"{recorded if recorded is not None else 'nothing'}: "
+                "events were removed or the head edited",
+            )
         return None
 
     for row in _rows():
@@ -109,13 +132,18 @@ def verify(progress: Callable[[int], None] | None = None) -> Report:
             report.chains += 1
         expected_seq += 1
         if row.seq != expected_seq or row.prev_hash != prev:
-            report.first_break = Break(chain, row.seq, row.id,
-                                       f"expected seq {expected_seq} after the previous event: "
-                                       "an event before it was deleted or altered")
+            report.first_break = Break(
+                chain,
+                row.seq,
+                row.id,
+                f"expected seq {expected_seq} after the previous event: "
+                "an event before it was deleted or altered",
+            )
             return report
         if link(key, prev, _payload(row)) != row.hash:
-            report.first_break = Break(chain, row.seq, row.id,
-                                       "content does not match its hash: the event was edited")
+            report.first_break = Break(
+                chain, row.seq, row.id, "content does not match its hash: the event was edited"
+            )
             return report
         prev = row.hash
         report.events += 1
@@ -126,26 +154,33 @@ def verify(progress: Callable[[int], None] | None = None) -> Report:
         return report
     missing = sorted(set(heads) - seen)
     if missing:
-        report.first_break = Break(missing[0], None, None,
-                                   "the head names events that no longer exist: chain deleted")
+        report.first_break = Break(
+            missing[0], None, None, "the head names events that no longer exist: chain deleted"
+        )
         return report
     report.first_break = _ticket_without_chain(seen)
     return report
 
 
 def _ticket_without_chain(seen: set[str]) -> Break | None:
-    """Every ticket is born with an event, so a ticket without a chain lost its history."""
+    """Every ticket is born with an event and every ticket chain belongs to a ticket: a
+    difference either way means history or a ticket was deleted."""
     from tierdesk.tickets.models import Ticket
 
-    ticket_chains = sum(1 for chain in seen if chain.startswith("ticket:"))
-    if Ticket.objects.count() == ticket_chains:
-        return None
-    for ticket_id in Ticket.objects.values_list("pk", flat=True).iterator():
-        if f"ticket:{ticket_id}" not in seen:
-            return Break(
-                f"ticket:{ticket_id}",
-                None,
-                None,
-                "the ticket has no audit events at all: its chain was deleted",
-            )
+    chained = {int(chain.split(":", 1)[1]) for chain in seen if chain.startswith("ticket:")}
+    tickets = set(Ticket.objects.values_list("pk", flat=True).iterator())
+    for ticket_id in sorted(tickets - chained):
+        return Break(
+            f"ticket:{ticket_id}",
+            None,
+            None,
+            "the ticket has no audit events at all: its history was deleted",
+        )
+    for ticket_id in sorted(chained - tickets):
+        return Break(
+            f"ticket:{ticket_id}",
+            None,
+            None,
+            "the ticket of this history no longer exists: it was deleted",
+        )
     return None

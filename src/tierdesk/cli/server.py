@@ -12,6 +12,7 @@ import time
 import typer
 
 from tierdesk.cli.main import fail, setup_django
+from tierdesk.conf.keys import record_or_refuse
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +49,9 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 
 def _default_workers() -> int:
-    return int(os.environ.get("TIERDESK_WEB_WORKERS", "0")) or max(2, os.cpu_count() or 1)
+    from tierdesk.conf.env import env_int
+
+    return env_int("TIERDESK_WEB_WORKERS", 0, minimum=0) or max(2, os.cpu_count() or 1)
 
 
 def serve(
@@ -61,6 +64,7 @@ def serve(
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    record_or_refuse()
     children = [
         subprocess.Popen(_gunicorn_argv(host, port, workers or _default_workers())),
         subprocess.Popen([sys.executable, "-m", "tierdesk", "worker"]),
@@ -115,6 +119,7 @@ def web(
 ) -> None:
     """Run only the web server (gunicorn); run as many as you like behind a load balancer."""
     setup_django()
+    record_or_refuse()
     argv = _gunicorn_argv(host, port, workers or _default_workers())
     os.execv(argv[0], argv)
 
@@ -127,6 +132,7 @@ def worker() -> None:
 
     from tierdesk.scheduler.loop import run_forever
 
+    record_or_refuse()
     stop = threading.Event()
     scheduler = threading.Thread(target=run_forever, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()

@@ -82,7 +82,10 @@ def find_problems() -> list[str]:
             f"database: {len(pending)} migration(s) not applied; run `tierdesk migrate`"
         )
         return problems
+    from tierdesk.conf.keys import mismatches
     from tierdesk.org.models import Team, TeamKind
+
+    problems.extend(mismatches())
 
     if not Team.objects.filter(kind=TeamKind.SERVICE_DESK).exists():
         problems.append("organisation: no service desk team; run `tierdesk org apply FILE`")

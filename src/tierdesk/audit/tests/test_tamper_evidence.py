@@ -85,3 +85,35 @@ def test_a_recomputed_hash_without_the_key_does_not_pass(history, settings):
     )
     assert verify().first_break.event_id == first.pk
     assert Ticket.objects.count() == 2
+
+
+def test_rolling_a_head_back_to_an_earlier_events_values_is_detected(history):
+    events = list(Event.objects.filter(ticket=history).order_by("seq"))
+    Event.objects.filter(pk=events[-1].pk).delete()
+    ChainHead.objects.filter(chain=f"ticket:{history.pk}").update(
+        seq=events[-2].seq, hash=events[-2].hash
+    )
+    broken = verify().first_break
+    assert broken is not None
+    assert "head" in broken.reason
+
+
+def test_deleting_a_ticket_together_with_its_history_is_detected(history):
+    Event.objects.filter(ticket=history).delete()
+    ChainHead.objects.filter(chain=f"ticket:{history.pk}").delete()
+    Ticket.objects.filter(pk=history.pk).update(title="x")  # the row stays: history gone
+    assert not verify().ok
+
+
+def test_a_history_whose_ticket_row_was_deleted_is_detected(org, history):
+    other = Ticket.objects.exclude(pk=history.pk).get()
+    from tierdesk.notifications.models import Notification
+    from tierdesk.scheduler.models import Timer
+    from tierdesk.tickets.models import TierStint
+
+    for model in (TierStint, Timer, Notification):
+        model.objects.filter(ticket=other).delete()
+    Ticket.objects.filter(pk=other.pk).delete()
+    broken = verify().first_break
+    assert broken is not None
+    assert broken.chain == f"ticket:{other.pk}"
