@@ -93,7 +93,7 @@ def show(key: str, as_user: str = typer.Option(..., "--as", help="Show as this p
     viewer = _person(as_user)
     ticket = selectors.get_ticket(viewer, key)
     body = ticket_out(ticket, viewer)
-    body["events"] = [event_out(e) for e in selectors.events_for(viewer, ticket)]
+    body["events"] = [event_out(e, viewer) for e in selectors.events_for(viewer, ticket)]
     typer.echo(json.dumps(body, indent=2, default=str))
 
 

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import InvalidInput
 from tierdesk.escalations.services import escalate
@@ -131,6 +132,7 @@ def detail(request: HttpRequest, key: str) -> Json:
 def patch(request: HttpRequest, key: str, body: TicketUpdate) -> Json:
     viewer = _viewer(request)
     ticket = selectors.get_ticket(viewer, key)
+    policy.require_work(viewer, ticket)  # a reader is refused (403) before If-Match matters
     expected = _if_match(request, required=True)
     update_ticket(
         ticket,
@@ -145,7 +147,7 @@ def patch(request: HttpRequest, key: str, body: TicketUpdate) -> Json:
 def comments(request: HttpRequest, key: str) -> list[Json]:
     viewer = _viewer(request)
     ticket = selectors.get_ticket(viewer, key)
-    return [comment_out(c) for c in selectors.comments_for(viewer, ticket)]
+    return [comment_out(c, viewer) for c in selectors.comments_for(viewer, ticket)]
 
 
 @router.post("/{key}/comments", response={201: Json}, summary="Reply or write an internal note")
@@ -162,7 +164,7 @@ def comment(request: HttpRequest, key: str, body: CommentCreate) -> tuple[int, J
         load=lambda pk: Comment.objects.select_related("author").get(pk=pk),
         object_id=lambda c: c.pk,
     )
-    return 201, comment_out(created)
+    return 201, comment_out(created, viewer)
 
 
 @router.post("/{key}/escalate", response=Json, summary="Escalate or de-escalate")
@@ -229,4 +231,4 @@ def merge_ticket(request: HttpRequest, key: str, body: MergeIn) -> Json:
 def events(request: HttpRequest, key: str) -> list[Json]:
     viewer = _viewer(request)
     ticket = selectors.get_ticket(viewer, key)
-    return [event_out(e) for e in selectors.events_for(viewer, ticket)]
+    return [event_out(e, viewer) for e in selectors.events_for(viewer, ticket)]

@@ -77,9 +77,23 @@ def person(user: User | None) -> dict[str, str] | None:
     return {"username": user.username, "name": user.display_name, "email": user.email}
 
 
+def hides_agents(viewer: User) -> bool:
+    """Requesters see "IT support" instead of agents' names when the desk says so."""
+    return viewer.role == "requester" and not policies.get("requesters_see_agent_names")
+
+
+SUPPORT = {"username": None, "name": "IT support", "email": None}
+
+
+def _shown(user: User | None, viewer: User) -> dict[str, Any] | None:
+    if user is not None and user.role != "requester" and hides_agents(viewer):
+        return SUPPORT
+    return person(user)
+
+
 def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
     """A ticket as the viewer may see it; list items and the detail view share this shape."""
-    hide_agents = viewer.role == "requester" and not policies.get("requesters_see_agent_names")
+    hide_agents = hides_agents(viewer)
     return {
         "key": ticket.key,
         "title": ticket.title,
@@ -120,10 +134,10 @@ def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
     }
 
 
-def comment_out(comment: Comment) -> dict[str, Any]:
+def comment_out(comment: Comment, viewer: User) -> dict[str, Any]:
     return {
         "id": comment.pk,
-        "author": person(comment.author),
+        "author": _shown(comment.author, viewer),
         "body": comment.body,
         "internal": comment.internal,
         "channel": comment.channel,
@@ -131,12 +145,13 @@ def comment_out(comment: Comment) -> dict[str, Any]:
     }
 
 
-def event_out(event: Event) -> dict[str, Any]:
+def event_out(event: Event, viewer: User) -> dict[str, Any]:
+    actor = _shown(event.actor, viewer) if event.actor else None
     return {
         "seq": event.seq,
         "at": event.created_at,
         "kind": event.kind,
-        "actor": event.actor.username if event.actor else None,
+        "actor": actor["username"] if actor else None,
         "channel": event.channel,
         "field": event.field or None,
         "before": event.before,

@@ -153,3 +153,21 @@ def test_a_hierarchy_step_is_not_repeated_when_the_priority_goes_down_and_up(org
         loop.tick()
     steps = Event.objects.filter(ticket=ticket, kind="hierarchy_notified")
     assert steps.count() == 1
+
+
+def test_hidden_agent_names_stay_hidden_in_replies_and_the_timeline(org, api_as):
+    from tierdesk.org.models import DeskPolicy
+
+    DeskPolicy.objects.create(key="requesters_see_agent_names", value=False)
+    key = api_as(org.requester).post("/tickets", {"title": "x"}).json()["key"]
+    api_as(org.l1_agent).post(f"/tickets/{key}/comments", {"body": "on it"})
+    api_as(org.l1_agent).post(f"/tickets/{key}/assign", {"assignee": "tom"})
+    requester = api_as(org.requester)
+    for path in (f"/tickets/{key}", f"/tickets/{key}/comments", f"/tickets/{key}/events"):
+        assert '"tom"' not in requester.get(path).content.decode(), path
+    assert requester.get(f"/tickets/{key}/comments").json()[0]["author"]["name"] == "IT support"
+
+
+def test_a_requester_patching_their_ticket_is_refused_not_asked_for_a_version(org, api_as):
+    key = api_as(org.requester).post("/tickets", {"title": "x"}).json()["key"]
+    assert api_as(org.requester).patch(f"/tickets/{key}", {"title": "y"}).status_code == 403
