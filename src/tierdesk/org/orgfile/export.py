@@ -7,6 +7,7 @@ is stable across runs and applying it to the same database changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -83,7 +84,7 @@ def _flow_rows(value: Any) -> Any:
 
 def snapshot() -> dict[str, Any]:
     """The organisation as an org-file mapping."""
-    readers = {
+    readers: dict[str, Callable[[], dict[Any, Any]]] = {
         "calendars": state.calendars,
         "requester_organisations": state.organisations,
         "teams": state.teams,
