@@ -25,18 +25,21 @@ SEES_EVERYTHING = frozenset(
 CHANGES_EVERYTHING = frozenset({Role.ADMIN, Role.INCIDENT_MANAGER, Role.IT_MANAGER, Role.CIO})
 
 
-def team_ids(user: User) -> set[int]:
-    cached: set[int] | None = getattr(user, "_team_ids", None)
+def _memberships(user: User) -> dict[int, str]:
+    """The user's teams and their kinds, read once per user object (one request)."""
+    cached: dict[int, str] | None = getattr(user, "_team_kinds", None)
     if cached is None:
-        cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-        user._team_ids = cached  # type: ignore[attr-defined]
+        cached = dict(Membership.objects.filter(user=user).values_list("team_id", "team__kind"))
+        user._team_kinds = cached  # type: ignore[attr-defined]
     return cached
 
 
-def is_security_member(user: User) -> bool:
-    from tierdesk.org.models import Team
+def team_ids(user: User) -> set[int]:
+    return set(_memberships(user))
 
-    return Team.objects.filter(kind=TeamKind.SECURITY, pk__in=team_ids(user)).exists()
+
+def is_security_member(user: User) -> bool:
+    return TeamKind.SECURITY in _memberships(user).values()
 
 
 def sees_security_incidents(user: User) -> bool:
