@@ -200,7 +200,11 @@ def escalation_policies() -> Rows:
                 {
                     "priority": p.priority,
                     "major_incident": p.major_incident,
-                    "steps": list(p.steps or []),
+                    # PostgreSQL's jsonb reorders keys: write each step in the file's order.
+                    "steps": [
+                        {"at_percent": step["at_percent"], "notify": step["notify"]}
+                        for step in p.steps or []
+                    ],
                 },
             )
             for p in HierarchyPolicy.objects.order_by("priority")
