@@ -26,6 +26,8 @@ STATUSES = (
     "cancelled",
 )
 
+FINAL_STATUSES = ("closed", "cancelled")
+
 DEFAULT_PRIORITY_MATRIX: dict[str, dict[str, str]] = {
     "high": {"high": "P1", "medium": "P2", "low": "P3"},
     "medium": {"high": "P2", "medium": "P3", "low": "P4"},
@@ -106,6 +108,11 @@ def _validate_transitions(value: Any) -> None:
             f"transitions: needs exactly the statuses {', '.join(STATUSES)}", field="transitions"
         )
     for source, targets in value.items():
+        if source in FINAL_STATUSES and targets:
+            raise InvalidInput(
+                f"transitions.{source}: {source} is final; it cannot lead anywhere",
+                field="transitions",
+            )
         if not isinstance(targets, list) or any(t not in STATUSES or t == source for t in targets):
             raise InvalidInput(
                 f"transitions.{source}: a list of other statuses", field="transitions"
