@@ -157,3 +157,15 @@ def load(
         if at < now and rng.random() < 0.6:
             transition(ticket, "resolved", actor=agent, at=at, note="Root cause fixed.")
     typer.echo(f"created {tickets} tickets")
+
+
+@demo_app.command("generate")
+def generate(
+    tickets: int = typer.Option(..., "--tickets", min=1, help="How many tickets to add."),
+    seed: int = typer.Option(42, help="Random seed."),
+    workers: int = typer.Option(0, min=0, help="Writer processes (default: up to 2)."),
+) -> None:
+    """A realistic organisation and two years of ticket history at scale (bulk inserts)."""
+    from tierdesk.cli.bench import generate as bench_generate
+
+    bench_generate(tickets=tickets, seed=seed, workers=workers)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tierdesk.accounts import policy
 from tierdesk.tickets import search
+from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.selectors import TicketFilters, list_tickets
 from tierdesk.tickets.services import NewTicket, create_ticket, update_ticket
 from tierdesk.tickets.services.fields import TicketChanges
@@ -34,10 +36,13 @@ def test_search_finds_tickets_by_words_of_their_title(tickets):
     assert titles(tickets.l1_agent, "blank printer") == ["Printer on floor 3 prints blank pages"]
 
 
-def test_search_needs_every_word_and_matches_word_prefixes(tickets):
+def test_search_needs_every_word_and_reads_the_last_one_as_a_word_start(tickets):
     agent = tickets.l1_agent
-    assert titles(agent, "outl passw") == ["Outlook keeps asking for password"]
+    assert titles(agent, "outlook passw") == ["Outlook keeps asking for password"]
+    assert titles(agent, "outl password") == []
     assert titles(agent, "outlook printer") == []
+    assert titles(agent, "fin") == [], "three letters are a whole word, not a prefix"
+    assert titles(agent, "fina") == ["Outlook keeps asking for password"]
 
 
 def test_search_looks_into_descriptions_too(tickets):
@@ -71,3 +76,17 @@ def test_a_query_without_words_matches_nothing(tickets):
 
 def test_the_search_index_is_in_place_after_migrations():
     assert search.index_problems(connection) == []
+
+
+def test_newest_matches_equal_the_plain_query_across_id_windows(tickets, monkeypatch):
+    monkeypatch.setattr(search, "WINDOW", 2)  # a window far smaller than the data
+    monkeypatch.setattr(search, "CHUNK", 1)
+    for number in range(7):
+        create_ticket(NewTicket(title=f"VPN token {number}"), requester=tickets.requester)
+    visible = policy.visible_tickets(tickets.l1_agent, Ticket.objects.all())
+    plain = list(search.matching(visible, "vpn").order_by("-pk"))
+    assert len(plain) == 9
+    assert search.newest(visible, "vpn", limit=4) == plain[:4]
+    assert search.newest(visible, "vpn", limit=50) == plain
+    assert search.newest(visible, "vpn", limit=3, below=plain[2].pk) == plain[3:6]
+    assert search.newest(policy.visible_tickets(tickets.other_requester), "vpn", limit=5) == []

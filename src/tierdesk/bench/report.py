@@ -1,0 +1,136 @@
+"""The benchmark report: ``latest.json`` (everything) and ``latest.md`` (the table)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+COLUMNS = (
+    "scenario",
+    "db",
+    "result",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "floor",
+    "vs floor",
+    "peak RSS MB",
+    "target",
+    "met",
+)
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _floor(result: dict[str, Any]) -> str:
+    floor = result.get("floor") or {}
+    if not floor:
+        return "–"
+    if result.get("ratio_kind") == "latency":
+        return f"p95 {_number(floor.get('latency_ms', {}).get('p95'), 2)} ms"
+    return f"{_number(floor.get('throughput'))}/s"
+
+
+def _ratio(result: dict[str, Any]) -> str:
+    ratio = result.get("ratio")
+    if ratio is None:
+        return "–"
+    if result.get("ratio_kind") == "throughput":
+        return f"{ratio * 100:.1f}%"
+    return f"{ratio:.1f}×"
+
+
+def _headline(result: dict[str, Any]) -> str:
+    if result.get("status") == "skipped":
+        return "skipped"
+    if result.get("throughput") is not None:
+        return f"{_number(result['throughput'])} {result.get('unit', '')}".strip()
+    if result.get("unit") == "MB":
+        rss = result.get("rss_mb", {})
+        return f"{_number(rss.get('total_mb'))} MB tree"
+    return str(result.get("status", ""))
+
+
+def row(result: dict[str, Any]) -> list[str]:
+    latency = result.get("latency_ms") or {}
+    met = result.get("met")
+    rss = result.get("rss_mb") or {}
+    return [
+        result.get("title", result.get("name", "")),
+        {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(result.get("database", ""), ""),
+        _headline(result),
+        _number(latency.get("p50"), 2),
+        _number(latency.get("p95"), 2),
+        _number(latency.get("p99"), 2),
+        _floor(result),
+        _ratio(result),
+        _number(rss.get("process_mb")) if rss else "–",
+        result.get("target", ""),
+        {True: "yes", False: "**no**", None: "–"}[met],
+    ]
+
+
+def markdown(document: dict[str, Any]) -> str:
+    machine = document.get("machine", {})
+    lines = [
+        f"Command: `{document.get('command', '')}` ({'quick' if document.get('quick') else 'full'}"
+        f", {document.get('tickets', 0):,} tickets, seed {document.get('seed')}), "
+        f"{document.get('started_at', '')}, {document.get('seconds', 0)} s.",
+        "",
+        f"Machine: {machine.get('nproc')} CPUs ({machine.get('cpu', '?')}), "
+        f"{machine.get('memory_gb', '?')} GB RAM, Python {machine.get('python', '?')}; "
+        f"load average {_loads(document)}.",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    notes = []
+    for result in document.get("results", []):
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in row(result)) + " |")
+        if result.get("note"):
+            notes.append(f"- {result.get('title')} ({result.get('database')}): {result['note']}")
+    lines += ["", *_generation(document), *(["", "Notes:", *notes] if notes else [])]
+    return "\n".join(lines) + "\n"
+
+
+def _loads(document: dict[str, Any]) -> str:
+    start = document.get("load_average_start") or []
+    end = document.get("load_average_end") or []
+    if not start:
+        return "?"
+    return f"{start[0]:.1f} at start, {end[0]:.1f} at end" if end else f"{start[0]:.1f}"
+
+
+def _generation(document: dict[str, Any]) -> list[str]:
+    lines = []
+    for vendor, sizes in document.get("databases", {}).items():
+        for size, info in sizes.items():
+            if not isinstance(info, dict):
+                lines.append(f"- {vendor}: {info}")
+                continue
+            generated = info.get("generation", {})
+            if not generated:
+                continue
+            lines.append(
+                f"- Generation, {vendor}, {int(size):,} tickets: {generated.get('seconds')} s "
+                f"({_number(generated.get('tickets_per_second'))} tickets/s, "
+                f"{generated.get('open_fraction', 0) * 100:.1f}% open"
+                f"{', reused' if generated.get('reused') else ''})"
+            )
+    return ["Data:", *lines] if lines else []
+
+
+def write(document: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    as_json = directory / "latest.json"
+    as_markdown = directory / "latest.md"
+    as_json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    as_markdown.write_text(markdown(document))
+    return as_json, as_markdown

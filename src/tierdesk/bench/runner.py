@@ -1,0 +1,130 @@
+"""One database's part of a benchmark run, in its own process (``DATABASE_URL`` set by the
+caller): migrate, generate (or reuse), prepare fixtures, run the scenarios.
+
+Reads a JSON spec on stdin, writes progress on stderr and one JSON result on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HTTP_SCENARIOS = frozenset({"api_create", "api_queue", "api_detail", "api_search", "html_pages"})
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"  {message}\n")
+    sys.stderr.flush()
+
+
+def _generate(spec: dict[str, Any], meta_path: Path) -> dict[str, Any]:
+    from tierdesk.bench.generator import generate
+    from tierdesk.tickets.models import Ticket
+
+    if spec.get("reuse") and meta_path.exists():
+        meta: dict[str, Any] = json.loads(meta_path.read_text())
+        if meta.get("tickets") == spec["tickets"] and Ticket.objects.exists():
+            say(f"reusing the {spec['tickets']:,} tickets generated {meta['generated_at']}")
+            return {**meta["generation"], "reused": True}
+    total, done, shown = spec["tickets"], 0, -1
+
+    def progress(count: int) -> None:
+        nonlocal done, shown
+        done += count
+        percent = done * 100 // total
+        if percent // 10 != shown:
+            shown = percent // 10
+            say(f"generated {done:,}/{total:,} tickets")
+
+    generated = generate(total, seed=spec["seed"], progress=progress).as_dict()
+    meta_path.write_text(
+        json.dumps(
+            {
+                "tickets": total,
+                "generated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "generation": generated,
+            }
+        )
+    )
+    return generated
+
+
+def _versions() -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        return {connection.vendor: str(cursor.fetchone()[0])}
+
+
+def main(spec: dict[str, Any]) -> dict[str, Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierdesk.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tierdesk.bench import fixtures, scenarios
+    from tierdesk.bench.scenarios.base import Context, Result
+
+    data_dir = Path(spec["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    migrated = time.perf_counter() - started
+    generation = _generate(spec, data_dir / f"{spec['name']}.json")
+    names = [n for n in scenarios.ORDER if n in spec["scenarios"]]
+    prepared = fixtures.build() if HTTP_SCENARIOS & set(names) else fixtures.Fixtures()
+    ctx = Context(
+        vendor=connection.vendor,
+        quick=spec["quick"],
+        tickets=spec["tickets"],
+        data_dir=data_dir,
+        fixtures=prepared,
+    )
+    results: list[dict[str, Any]] = []
+    try:
+        for name in names:
+            say(f"{connection.vendor}: {name}")
+            module = scenarios.load(name)
+            try:
+                found = module.run(ctx)
+            except Exception as exc:
+                traceback.print_exc()
+                found = [
+                    Result(
+                        name,
+                        module.TITLE,
+                        connection.vendor,
+                        status="failed",
+                        target=module.TARGET,
+                        note=f"{type(exc).__name__}: {exc}",
+                    )
+                ]
+            for result in found:
+                result.extra.setdefault("tickets", spec["tickets"])
+                results.append(result.as_dict())
+    finally:
+        ctx.close()
+    return {
+        "database": connection.vendor,
+        "name": spec["name"],
+        "tickets": spec["tickets"],
+        "migrate_seconds": round(migrated, 2),
+        "generation": generation,
+        "versions": _versions(),
+        "results": results,
+    }
+
+
+if __name__ == "__main__":
+    json.dump(main(json.load(sys.stdin)), sys.stdout)

@@ -1,0 +1,57 @@
+"""The same queue and ticket as HTML pages of the web UI, for a signed-in agent."""
+
+from __future__ import annotations
+
+from tierdesk.bench.scenarios.base import Context, Result, http_result
+
+NAME = "html_pages"
+TITLE = "HTML queue and ticket pages"
+TARGET = "p95 < 50 ms"
+
+
+def run(ctx: Context) -> list[Result]:
+    fixtures = ctx.fixtures
+    headers = {"Cookie": fixtures.agent_cookie}
+    pages = (
+        ("html_queue", "HTML queue page", f"/queues/team/{fixtures.queue_team}"),
+        ("html_ticket", "HTML ticket page", f"/tickets/{fixtures.html_ticket}"),
+    )
+    results = []
+    for name, title, path in pages:
+        status, _ = ctx.web().get(path, headers)
+        if status == 404:
+            results.append(
+                Result(
+                    name,
+                    title,
+                    ctx.vendor,
+                    status="skipped",
+                    target=TARGET,
+                    note=f"{path} answers 404: the web UI page is not there yet",
+                )
+            )
+            continue
+        if status != 200:
+            results.append(
+                Result(
+                    name,
+                    title,
+                    ctx.vendor,
+                    status="failed",
+                    target=TARGET,
+                    note=f"{path} answers {status} for a signed-in agent",
+                )
+            )
+            continue
+        load = ctx.load(
+            [{"path": path, "headers": headers, "label": name}],
+            1,
+            ctx.budget((100, 1.5), (2000, 20.0)),
+        )
+        result = http_result(name, title, ctx, load, TARGET)
+        result.compare_latency(ctx.http_floor(1))
+        result.extra["path"] = path
+        if result.status == "ok":
+            result.met = result.latency_ms.get("p95", float("inf")) < 50
+        results.append(result)
+    return results

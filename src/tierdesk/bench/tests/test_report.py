@@ -1,0 +1,92 @@
+"""The report: latest.json with everything, latest.md with one table row per result."""
+
+from __future__ import annotations
+
+import json
+
+from tierdesk.bench.report import COLUMNS, markdown, write
+
+DOCUMENT = {
+    "command": "tierdesk bench run --quick",
+    "quick": True,
+    "tickets": 20000,
+    "seed": 42,
+    "machine": {"nproc": 2, "cpu": "Test CPU", "memory_gb": 8.0, "python": "3.11"},
+    "load_average_start": [1.0, 1.0, 1.0],
+    "load_average_end": [1.5, 1.0, 1.0],
+    "databases": {
+        "sqlite": {
+            "20000": {
+                "generation": {"seconds": 12.5, "tickets_per_second": 1600.0, "open_fraction": 0.1}
+            }
+        }
+    },
+    "results": [
+        {
+            "name": "api_create",
+            "title": "Create ticket",
+            "database": "sqlite",
+            "status": "ok",
+            "unit": "tickets/s",
+            "throughput": 450.0,
+            "latency_ms": {"p50": 8.0, "p95": 20.0, "p99": 30.0},
+            "floor": {"throughput": 5000.0},
+            "ratio": 0.09,
+            "ratio_kind": "throughput",
+            "rss_mb": {"process_mb": 80.0, "total_mb": 200.0},
+            "target": "≥ 8%",
+            "met": True,
+        },
+        {
+            "name": "api_queue",
+            "title": "Queue | list",
+            "database": "postgresql",
+            "status": "ok",
+            "unit": "req/s",
+            "throughput": 90.0,
+            "latency_ms": {"p50": 10.0, "p95": 40.0, "p99": 50.0},
+            "floor": {"latency_ms": {"p95": 2.0}},
+            "ratio": 20.0,
+            "ratio_kind": "latency",
+            "target": "p95 < 30 ms",
+            "met": False,
+        },
+        {
+            "name": "html_pages",
+            "title": "HTML queue page",
+            "database": "sqlite",
+            "status": "skipped",
+            "note": "not there yet",
+            "target": "p95 < 50 ms",
+            "met": None,
+        },
+    ],
+}
+
+
+def test_markdown_has_the_command_machine_and_one_row_per_result():
+    text = markdown(DOCUMENT)
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert table[0] == "| " + " | ".join(COLUMNS) + " |"
+    assert len(table) == 2 + len(DOCUMENT["results"])
+    assert all(line.count("|") == len(COLUMNS) + 1 for line in table)
+    assert "`tierdesk bench run --quick`" in text
+    assert "2 CPUs (Test CPU), 8.0 GB RAM" in text
+    create, queue, skipped = table[2:]
+    assert "450.0 tickets/s" in create
+    assert "9.0%" in create
+    assert "| yes |" in create
+    assert "20.0×" in queue
+    assert "**no**" in queue
+    assert "Queue / list" in queue
+    assert "| skipped |" in skipped
+    assert "- HTML queue page (sqlite): not there yet" in text
+    assert "1,600 tickets/s" in text
+
+
+def test_write_puts_json_and_markdown_side_by_side(tmp_path):
+    as_json, as_markdown = write(DOCUMENT, tmp_path / "results")
+    assert as_json.name == "latest.json"
+    assert as_markdown.name == "latest.md"
+    assert json.loads(as_json.read_text())["results"][0]["ratio"] == 0.09
+    assert as_markdown.read_text() == markdown(DOCUMENT)
