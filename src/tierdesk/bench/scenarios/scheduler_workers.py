@@ -98,6 +98,7 @@ def run(ctx: Context) -> list[Result]:
     }
     ctx.worker_rss = rss
     if not once:
+        result.met = False
         result.status = "failed"
         result.note = (
             f"not exactly once: {leftover} claimed timers left, {duplicates} "
