@@ -53,17 +53,39 @@ def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
     limit = batch or settings.SCHEDULER_BATCH
     result = TickResult()
     with policies.pinned(), transaction.atomic():
-        # Timer and ticket are claimed together: a ticket a command holds is skipped, never
-        # waited for, so commands and workers cannot deadlock on each other.
-        due = list(
-            Timer.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
-            .select_related("ticket")
-            .filter(due_at__lte=now)
-            .order_by("due_at")[:limit]
-        )
+        due = _claim(now, limit)
         for timer in due:
             _fire(timer, now, result)
     return result
+
+
+def _claim(now: datetime, limit: int) -> list[Timer]:
+    """Lock the tickets of the earliest due timers (skipping any a command or another worker
+    holds), then their timers.
+
+    Tickets first, then timers, is the order every command uses too, and no timer row is
+    ever locked by a worker that does not hold its ticket: so a worker re-arming its own
+    ticket's timers (an automatic escalation) never waits on another worker's lock, and
+    nobody can deadlock. A joined SKIP LOCKED claim could lock a timer row and then skip its
+    ticket, keeping the row locked for nothing.
+    """
+    candidates = set(
+        Timer.objects.filter(due_at__lte=now)
+        .order_by("due_at")
+        .values_list("ticket_id", flat=True)[:limit]
+    )
+    if not candidates:
+        return []
+    held = list(
+        Ticket.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=candidates)
+        .values_list("pk", flat=True)
+    )
+    return list(
+        Timer.objects.select_for_update()
+        .filter(ticket_id__in=held, due_at__lte=now)
+        .order_by("due_at")
+    )
 
 
 def _fire(timer: Timer, now: datetime, result: TickResult) -> None:

@@ -67,3 +67,41 @@ def test_a_worker_that_dies_mid_batch_leaves_its_timers_for_the_next_tick(org, m
     monkeypatch.setattr(loop, "_fire", original)
     loop.tick(now=later)
     assert Event.objects.filter(ticket=ticket, kind="sla_breached").count() == 2
+
+
+def test_two_workers_survive_automatic_escalations_that_re_arm_timers(org):
+    from tierdesk.slas.models import OlaPolicy
+
+    OlaPolicy.objects.create(tier=1, priority="P3", budget_minutes=30, auto_escalate=True)
+    tickets = [create_ticket(NewTicket(title=f"E{i}"), requester=org.requester) for i in range(30)]
+    later = timezone.now() + timedelta(days=30)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(30):
+                result = loop.tick(now=later)
+                results.append(result)
+                if result.fired == 0 and not Timer.objects.filter(due_at__lte=later).exists():
+                    break
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(r.failed for r in results) == 0  # a deadlock would show as a failed timer
+    assert not Timer.objects.filter(due_at__lte=later).exists()
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.tier == 2  # L1's budget ran out once; L2's default budget only warns
+        assert ticket.hops.filter(automatic=True).count() == 1
+        breaches = Event.objects.filter(ticket=ticket, kind="sla_breached")
+        assert sorted(breaches.values_list("field", flat=True)) == [
+            "first_response",
+            "resolution",
+        ]
