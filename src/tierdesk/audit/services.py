@@ -76,39 +76,23 @@ class AuditTrail:
         events = []
         for pending in self.pending:
             seq += 1
-            payload = canonical(
-                chain=self.chain,
-                seq=seq,
-                ticket_id=self.ticket_id,
-                actor_id=self.actor_id,
-                channel=self.channel,
-                kind=pending.kind,
-                field=pending.field,
-                before=pending.before,
-                after=pending.after,
-                note=pending.note,
-                data=pending.data,
-                created_at=self.at,
-            )
-            digest = link(key, prev, payload)
-            events.append(
-                Event(
-                    chain=self.chain,
-                    seq=seq,
-                    ticket_id=self.ticket_id,
-                    actor_id=self.actor_id,
-                    channel=self.channel,
-                    kind=pending.kind,
-                    field=pending.field,
-                    before=pending.before,
-                    after=pending.after,
-                    note=pending.note,
-                    data=pending.data,
-                    created_at=self.at,
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
+            # One dict for both: the hash must cover exactly the columns that are stored.
+            hashed = {
+                "chain": self.chain,
+                "seq": seq,
+                "ticket_id": self.ticket_id,
+                "actor_id": self.actor_id,
+                "channel": self.channel,
+                "kind": pending.kind,
+                "field": pending.field,
+                "before": pending.before,
+                "after": pending.after,
+                "note": pending.note,
+                "data": pending.data,
+                "created_at": self.at,
+            }
+            digest = link(key, prev, canonical(**hashed))
+            events.append(Event(**hashed, prev_hash=prev, hash=digest))
             prev = digest
         Event.objects.bulk_create(events)
         mac = head_mac(key, self.chain, seq, prev)
