@@ -64,6 +64,12 @@ def run(
     typer.echo("")
     typer.echo(report.markdown(document))
     typer.echo(f"written: {output / 'latest.json'} and {output / 'latest.md'}")
+    # Targets are not asserted (noisy machine), but a scenario that broke is a bug.
+    broken = [
+        f"{r['title']} ({r['database']})" for r in document["results"] if r["status"] == "failed"
+    ]
+    if broken:
+        raise fail(f"{len(broken)} scenario(s) failed: {'; '.join(broken)}")
 
 
 @bench_app.command("list")
