@@ -87,19 +87,30 @@ class Ticket(models.Model):
 
     class Meta:
         indexes = [
+            # Open work in due order per team and per tier: queues read one range in order
+            # (see ``tickets.selectors.is_open`` for why queries repeat the condition).
             models.Index(
-                fields=["team", "status", "resolution_due_at"],
-                name="open_by_team_due",
+                fields=["team", "resolution_due_at", "id"],
+                name="open_by_team_due_id",
                 condition=OPEN,
             ),
             models.Index(
-                fields=["assignee", "status", "resolution_due_at"],
-                name="open_by_assignee_due",
+                fields=["tier", "resolution_due_at", "id"],
+                name="open_by_tier_due_id",
+                condition=OPEN,
+            ),
+            # Counts of open work answered from the index alone: load per assignee by
+            # priority, and the queue sidebar's visible tickets per team and tier (the columns
+            # of the access policy). Both databases read the table for any column the query
+            # names that the index lacks: ``status`` on SQLite, ``id`` on PostgreSQL.
+            models.Index(
+                fields=["assignee", "priority", "status"],
+                name="open_by_assignee_priority",
                 condition=OPEN,
             ),
             models.Index(
-                fields=["tier", "status", "resolution_due_at"],
-                name="open_by_tier_due",
+                fields=["team", "tier", "type", "assignee", "requester", "status", "id"],
+                name="open_counts_by_team_tier",
                 condition=OPEN,
             ),
             models.Index(fields=["requester", "-id"], name="by_requester"),
