@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from tierdesk.slas import clock
 from tierdesk.slas.calendar import CalendarError
 from tierdesk.tickets.models import Ticket
@@ -29,6 +31,26 @@ class ClockView:
     @property
     def css(self) -> str:
         return f"sla-{self.state}"
+
+    @property
+    def title(self) -> str:
+        """ "SLA due 2026-11-27 17:00 CET" in the current time zone ('' without a due time):
+        what ``|date:'Y-m-d H:i T'`` gives, formatted here because queue pages show a
+        hundred of them and the template filter costs several times more."""
+        if self.due_at is None:
+            return ""
+        return f"{self.label} due {local_minute_and_zone(self.due_at)}"
+
+
+def local_minute_and_zone(moment: datetime) -> str:
+    """``moment|date:'Y-m-d H:i T'`` without the filter's cost: the zone name is left out of
+    a wall time that a DST change makes ambiguous or impossible, as Django's ``T`` does."""
+    local = timezone.localtime(moment)
+    zone = local.tzinfo
+    assert zone is not None
+    ambiguous = zone.utcoffset(local.replace(fold=not local.fold)) != zone.utcoffset(local)
+    name = "" if ambiguous else str(zone.tzname(local))
+    return f"{local:%Y-%m-%d %H:%M} {name}"
 
 
 def duration(seconds: float) -> str:

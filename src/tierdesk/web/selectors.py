@@ -19,7 +19,7 @@ from tierdesk.escalations.models import Escalation
 from tierdesk.org.models import Team, TeamKind
 from tierdesk.org.selectors import team_members
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.models.enums import OPEN_STATUSES
+from tierdesk.tickets.selectors import is_open
 
 BREACHED = Q(resolution_breached=True) | Q(first_response_breached=True) | Q(ola_breached=True)
 
@@ -35,12 +35,12 @@ def open_load(user_ids: list[int]) -> dict[int, int]:
     if not user_ids:
         return {}
     rows = (
-        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("id"))
+        Ticket.objects.filter(is_open(), assignee_id__in=user_ids)
+        .values_list("assignee_id")
+        .annotate(n=Count("*"))
         .order_by()
     )
-    return {row["assignee_id"]: row["n"] for row in rows}
+    return dict(rows)
 
 
 def assignment_candidates(team_id: int) -> list[Candidate]:
@@ -59,7 +59,7 @@ def due_soon(viewer: User, before: datetime, *, limit: int) -> list[Ticket]:
     due = Q(resolution_due_at__lte=before) | Q(ola_due_at__lte=before)
     return list(
         policy.visible_tickets(viewer)
-        .filter(due, status__in=OPEN_STATUSES)
+        .filter(is_open(), due)
         .exclude(BREACHED)
         .select_related("team", "assignee", "requester", "service")
         .order_by("resolution_due_at", "pk")[:limit]
@@ -81,17 +81,24 @@ def queue_teams() -> list[Team]:
     return list(Team.objects.exclude(kind=TeamKind.MANAGEMENT).order_by("level", "slug"))
 
 
-def queue_counts(viewer: User) -> dict[str, Any]:
-    """Open visible tickets per team slug and per tier, for the queue sidebar (2 queries)."""
-    open_visible = policy.visible_tickets(viewer).filter(status__in=OPEN_STATUSES)
-    by_team = {
-        row["team__slug"]: row["n"]
-        for row in open_visible.values("team__slug").annotate(n=Count("id")).order_by()
-    }
-    by_tier = {
-        row["tier"]: row["n"]
-        for row in open_visible.values("tier").annotate(n=Count("id")).order_by()
-    }
+def queue_counts(viewer: User) -> dict[str, dict[int, int]]:
+    """Open visible tickets per team id and per tier, for the queue sidebar (1 query).
+
+    One pass over the open-work index (the predicate is the index's own, see
+    ``tickets.selectors.is_open``) instead of two over every ticket ever opened.
+    """
+    rows = (
+        policy.visible_tickets(viewer, Ticket.objects.filter(is_open()))
+        .values_list("team_id", "tier")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    by_team: dict[int, int] = {}
+    by_tier: dict[int, int] = {}
+    for team_id, tier, n in rows:
+        by_team[team_id] = by_team.get(team_id, 0) + n
+        if tier is not None:
+            by_tier[tier] = by_tier.get(tier, 0) + n
     return {"team": by_team, "tier": by_tier}
 
 
@@ -110,7 +117,7 @@ def management_overview(viewer: User, now: datetime | None = None) -> dict[str, 
     """Open work, SLA compliance, escalations and the oldest and breaching tickets."""
     now = now or timezone.now()
     visible = policy.visible_tickets(viewer)
-    open_visible = visible.filter(status__in=OPEN_STATUSES)
+    open_visible = visible.filter(is_open())
     per_team = list(
         open_visible.values("team__slug", "team__name", "tier")
         .annotate(open=Count("id"), breaching=Count("id", filter=BREACHED))

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from tierdesk.tickets.models import Level, LinkKind, Priority
+from tierdesk.web.widgets import QuickSelect
 
 TEXT_MAX = 100_000
 NOTE_MAX = 20_000
@@ -36,7 +37,7 @@ class ReplyForm(VersionedForm):
 
 class AssignForm(VersionedForm):
     form_name = "assign"
-    assignee = forms.ChoiceField(required=False, label="Assign to")
+    assignee = forms.ChoiceField(required=False, label="Assign to", widget=QuickSelect)
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,7 +46,7 @@ class AssignForm(VersionedForm):
 
 class TransitionForm(VersionedForm):
     form_name = "transition"
-    to = forms.ChoiceField(label="New status")
+    to = forms.ChoiceField(label="New status", widget=QuickSelect)
     note = forms.CharField(required=False, max_length=NOTE_MAX, label="Note (optional)")
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -58,7 +59,7 @@ class EscalateForm(VersionedForm):
 
     form_name = "escalate"
 
-    target = forms.ChoiceField(label="Send to")
+    target = forms.ChoiceField(label="Send to", widget=QuickSelect)
     note = forms.CharField(
         max_length=NOTE_MAX,
         label="Handoff note",
@@ -77,7 +78,7 @@ class EscalateForm(VersionedForm):
 
 class LinkForm(VersionedForm):
     form_name = "link"
-    kind = forms.ChoiceField(choices=LinkKind.choices, label="Relation")
+    kind = forms.ChoiceField(choices=LinkKind.choices, label="Relation", widget=QuickSelect)
     target = forms.CharField(max_length=30, label="Other ticket", help_text="For example TD-42")
 
 
@@ -91,12 +92,13 @@ class MergeForm(VersionedForm):
 
 class FieldsForm(VersionedForm):
     form_name = "fields"
-    impact = forms.ChoiceField(choices=Level.choices)
-    urgency = forms.ChoiceField(choices=Level.choices)
+    impact = forms.ChoiceField(choices=Level.choices, widget=QuickSelect)
+    urgency = forms.ChoiceField(choices=Level.choices, widget=QuickSelect)
     priority = forms.ChoiceField(
         required=False,
         choices=[("", "Derived from impact × urgency"), *Priority.choices],
         label="Priority override",
+        widget=QuickSelect,
     )
     priority_reason = forms.CharField(
         required=False,

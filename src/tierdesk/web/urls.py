@@ -20,6 +20,7 @@ urlpatterns = [
     path("queues/breaching", queues.breaching, name="queue-breaching"),
     path("queues/team/<slug:slug>", queues.team_queue, name="queue-team"),
     path("queues/tier/<int:tier>", queues.tier_queue, name="queue-tier"),
+    path("queues/counts", queues.sidebar_counts, name="queue-counts"),
     path("queues/bulk", bulk.bulk, name="queue-bulk"),
     path("queues/saved", queues.save_filter, name="saved-filter-create"),
     path("queues/saved/<int:pk>/delete", queues.delete_filter, name="saved-filter-delete"),

@@ -15,6 +15,12 @@ def run(ctx: Context) -> list[Result]:
     pages = (
         ("html_queue", "HTML queue page", f"/queues/team/{fixtures.queue_team}"),
         ("html_ticket", "HTML ticket page", f"/tickets/{fixtures.html_ticket}"),
+        # The queue page loads its sidebar counts afterwards (HTMX); measured on their own.
+        (
+            "html_queue_counts",
+            "HTML queue sidebar counts (loaded after the page)",
+            f"/queues/counts?current=team:{fixtures.queue_team}",
+        ),
     )
     results = []
     for name, title, path in pages:

@@ -164,6 +164,22 @@ def test_the_queue_refreshes_itself_when_a_ticket_arrives(org, page: Any, watch:
     assert watch.console_errors == []
 
 
+def test_the_queue_sidebar_shows_its_counts_once_the_page_is_shown(org, page: Any) -> None:
+    with_password(org.l1_agent)
+    for title in ("Printer jam", "VPN drops"):
+        create_ticket(NewTicket(title=title), requester=org.requester)
+    sign_in(page, "tom", PASSWORD)
+    page.goto("/queues/tier/1")
+    sidebar = page.get_by_role("navigation", name="Queues")
+    tier_one = sidebar.get_by_role("listitem").filter(
+        has=page.get_by_role("link", name="L1", exact=True)
+    )
+    tier_one.locator(".count").wait_for()
+    assert tier_one.inner_text().split() == ["L1", "2", "open"]
+    current = sidebar.get_by_role("link", name="L1", exact=True)
+    assert current.get_attribute("aria-current") == "page"
+
+
 def test_keyboard_users_can_skip_to_the_content_and_see_focus(org, page: Any) -> None:
     with_password(org.l1_agent)
     sign_in(page, "tom", PASSWORD)
