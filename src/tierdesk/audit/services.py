@@ -97,7 +97,9 @@ class AuditTrail:
         Event.objects.bulk_create(events)
         mac = head_mac(key, self.chain, seq, prev)
         if head is None:
-            ChainHead.objects.create(chain=self.chain, seq=seq, hash=prev, mac=mac)
+            ChainHead.objects.bulk_create(
+                [ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac)]
+            )
         else:
             ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev, mac=mac)
         self.pending.clear()

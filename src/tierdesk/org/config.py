@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from tierdesk.org import policies
-from tierdesk.org.models import DeskPolicy, Team, TeamKind
+from tierdesk.org.models import DeskPolicy, RequesterOrganisation, Team, TeamKind
 
 GENERATION_KEY = "config_generation"
 
@@ -44,6 +44,10 @@ class DeskConfig:
     teams: dict[int, Team] = field(default_factory=dict)
     service_desk_id: int | None = None
     security_id: int | None = None
+    # Every condition key some enabled rule uses: a draft need not look up what no rule reads.
+    condition_keys: frozenset[str] = frozenset()
+    # Requester organisations by id, read only while some rule matches on an organisation.
+    organisation_slugs: dict[int, str] = field(default_factory=dict)
 
     def team(self, pk: int) -> Team:
         """A private copy: callers may change their team object without touching the cache."""
@@ -85,6 +89,7 @@ def _load() -> DeskConfig:
         )
         for r in RoutingRule.objects.filter(enabled=True).prefetch_related("watchers")
     )
+    condition_keys = frozenset(key for rule in rules for key in rule.conditions)
     teams = {t.pk: t for t in Team.objects.all()}
     entry = sorted(
         (t for t in teams.values() if t.kind == TeamKind.SERVICE_DESK),
@@ -101,6 +106,12 @@ def _load() -> DeskConfig:
         teams=teams,
         service_desk_id=entry[0].pk if entry else None,
         security_id=security[0].pk if security else None,
+        condition_keys=condition_keys,
+        organisation_slugs=(
+            dict(RequesterOrganisation.objects.values_list("pk", "slug"))
+            if "organisation" in condition_keys
+            else {}
+        ),
     )
 
 
@@ -119,7 +130,15 @@ def connect_signals() -> None:
     from tierdesk.routing.models import RoutingRule
     from tierdesk.slas.models import OlaPolicy, SlaPolicy
 
-    for model in (Team, DeskPolicy, RoutingRule, SlaPolicy, OlaPolicy, HierarchyPolicy):
+    for model in (
+        Team,
+        DeskPolicy,
+        RoutingRule,
+        SlaPolicy,
+        OlaPolicy,
+        HierarchyPolicy,
+        RequesterOrganisation,
+    ):
         post_save.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"config-del-{model.__name__}")
     m2m_changed.connect(

@@ -2,32 +2,52 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models import Count, QuerySet
 
 from tierdesk.accounts.models import User
 from tierdesk.org.models import AssignmentStrategy, Team
-from tierdesk.tickets.models.enums import OPEN_STATUSES
+from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.selectors import is_open
 
 # Open work weighs by urgency of its priority: one P1 is as much load as eight P5s.
 PRIORITY_WEIGHT = {"P1": 8, "P2": 5, "P3": 3, "P4": 2, "P5": 1}
 
 
 def candidates(team: Team) -> list[User]:
-    return list(
-        User.objects.filter(memberships__team=team, on_shift=True, is_active=True)
-        .exclude(role="requester")
-        .order_by("pk")
-    )
+    """The members of ``team`` who may get a ticket now, by id, loaded with only their id and
+    skills: that is all choosing reads, and building a whole desk as full users on every new
+    ticket was a fifth of creating it. :func:`pick_assignee` loads the chosen one whole."""
+    return list(_eligible(team).only("id", "skills").order_by("pk"))
 
 
-def pick_assignee(team: Team, category: str = "") -> User | None:
-    """Who a new ticket at ``team`` goes to, or None for manual teams / nobody on shift."""
+def pick_assignee(team: Team, category: str = "", people: list[User] | None = None) -> User | None:
+    """Who a new ticket at ``team`` goes to, or None for manual teams / nobody on shift.
+
+    ``people`` is :func:`candidates` read before the caller's transaction, so that the write
+    lock is not held while a desk is read; the chosen one is checked again in here and, if
+    they went off shift meanwhile, the choice is made again from the members as they are now.
+    """
     strategy = team.assignment_strategy
     if strategy == AssignmentStrategy.MANUAL:
         return None
+    if people:
+        chosen = _choose(team, strategy, category, people)
+        still = list(_eligible(team).filter(pk=chosen.pk)[:1])
+        if still:
+            return still[0]
     people = candidates(team)
     if not people:
         return None
+    return User.objects.get(pk=_choose(team, strategy, category, people).pk)
+
+
+def _eligible(team: Team) -> QuerySet[User]:
+    return User.objects.filter(memberships__team=team, on_shift=True, is_active=True).exclude(
+        role="requester"
+    )
+
+
+def _choose(team: Team, strategy: str, category: str, people: list[User]) -> User:
     if strategy == AssignmentStrategy.ROUND_ROBIN:
         return _next_in_turn(team, people)
     if strategy == AssignmentStrategy.SKILLS and category:
@@ -58,16 +78,18 @@ def _next_in_turn(team: Team, people: list[User]) -> User:
 
 
 def _least_loaded(people: list[User]) -> User:
-    weight = Case(
-        *[When(assigned_tickets__priority=p, then=Value(w)) for p, w in PRIORITY_WEIGHT.items()],
-        default=Value(0),
-        output_field=IntegerField(),
+    """The person with the lightest open work (weighed by priority), lowest id on a tie.
+
+    Counted per assignee and priority over open tickets only, from the partial index of
+    open work by assignee: the whole history of each candidate used to be aggregated.
+    """
+    rows = (
+        Ticket.objects.filter(is_open(), assignee_id__in=[p.pk for p in people])
+        .values_list("assignee_id", "priority")
+        .annotate(n=Count("*"))
+        .order_by()
     )
-    loads = dict(
-        User.objects.filter(pk__in=[p.pk for p in people])
-        .annotate(
-            load=Sum(weight, filter=Q(assigned_tickets__status__in=OPEN_STATUSES), default=0),
-        )
-        .values_list("pk", "load")
-    )
-    return min(people, key=lambda person: (loads.get(person.pk) or 0, person.pk))
+    loads: dict[int, int] = {}
+    for assignee_id, priority, n in rows:
+        loads[assignee_id] = loads.get(assignee_id, 0) + PRIORITY_WEIGHT.get(priority, 0) * n
+    return min(people, key=lambda person: (loads.get(person.pk, 0), person.pk))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from tierdesk.core.errors import Conflict, InvalidInput
 from tierdesk.org import config
-from tierdesk.org.models import Service, Team, TeamKind
+from tierdesk.org.models import RequesterOrganisation, Service, Team, TeamKind
 from tierdesk.routing.rules import Draft, matches
 
 
@@ -26,6 +26,25 @@ def service_desk() -> Team:
     if desk.service_desk_id is None:
         raise Conflict("the organisation has no service desk team: apply an org file first")
     return desk.team(desk.service_desk_id)
+
+
+def organisation_for_rules(organisation_id: int | None) -> str | None:
+    """The organisation slug a draft carries for routing; None while no rule matches on one.
+
+    Slugs come from the desk configuration, which an organisation edit reloads; one added in
+    bulk (without signals) since it was read is looked up.
+    """
+    desk = config.current()
+    if organisation_id is None or "organisation" not in desk.condition_keys:
+        return None
+    slug = desk.organisation_slugs.get(organisation_id)
+    if slug is None:
+        slug = (
+            RequesterOrganisation.objects.filter(pk=organisation_id)
+            .values_list("slug", flat=True)
+            .first()
+        )
+    return slug
 
 
 def route(draft: Draft) -> Decision:

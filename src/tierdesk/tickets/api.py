@@ -12,7 +12,7 @@ from pydantic import Field
 
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
-from tierdesk.core.errors import InvalidInput
+from tierdesk.core.errors import InvalidInput, NotFound
 from tierdesk.escalations.services import escalate
 from tierdesk.tickets import selectors
 from tierdesk.tickets.idempotency import run_once
@@ -119,7 +119,11 @@ def create(request: HttpRequest, body: TicketCreate) -> tuple[int, Json]:
         requester=viewer,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    return 201, ticket_out(selectors.get_ticket(viewer, ticket.key), viewer)
+    # The command returns the row it wrote, with its team, assignee and requester: answering
+    # from it instead of reading the ticket back saves a four-table join on every create.
+    if not policy.can_view_loaded(viewer, ticket):
+        raise NotFound(f"no ticket {ticket.key}")
+    return 201, ticket_out(ticket, viewer)
 
 
 @router.get("/{key}", response=Json, summary="One ticket")

@@ -13,7 +13,7 @@ from tierdesk.org.models import AssignmentStrategy
 from tierdesk.routing.models import RoutingRule
 from tierdesk.routing.rules import Draft, matches, validate_conditions
 from tierdesk.testing import member
-from tierdesk.tickets.services import NewTicket, assign, create_ticket
+from tierdesk.tickets.services import NewTicket, assign, create_ticket, transition
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,26 @@ def test_rule_validation_either_normalises_or_names_the_bad_key(conditions):
     else:
         assert isinstance(outcome, dict)
         assert all(isinstance(v, list) and v for v in outcome.values())
+
+
+def test_least_loaded_ignores_work_already_resolved(org):
+    desk = org.service_desk
+    for i in range(3):
+        done = assign(
+            create_ticket(
+                NewTicket(title=f"old {i}", impact="high", urgency="high"), requester=org.requester
+            ),
+            org.l1_agent,
+            actor=org.l1_agent,
+        )
+        transition(
+            transition(done, "in_progress", actor=org.l1_agent), "resolved", actor=org.l1_agent
+        )
+    for person in (org.l1_other, org.lead):
+        assign(
+            create_ticket(NewTicket(title="open"), requester=org.requester), person, actor=person
+        )
+    desk.assignment_strategy = AssignmentStrategy.LEAST_LOADED
+    desk.save()
+    # tom resolved three P1s and holds nothing open; tina and the lead hold one P3 each
+    assert create_ticket(NewTicket(title="next"), requester=org.requester).assignee == org.l1_agent

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
@@ -10,13 +10,13 @@ from django.utils import timezone
 from tierdesk.accounts.models import Role, User
 from tierdesk.core.errors import Forbidden, InvalidInput
 from tierdesk.notifications import services as notifications
-from tierdesk.org.models import Service
-from tierdesk.routing.assignment import pick_assignee
+from tierdesk.org.models import AssignmentStrategy, Service
+from tierdesk.routing.assignment import candidates, pick_assignee
 from tierdesk.routing.rules import Draft
-from tierdesk.routing.services import route, route_to_team
-from tierdesk.scheduler.timers import arm
+from tierdesk.routing.services import Decision, organisation_for_rules, route, route_to_team
+from tierdesk.scheduler.timers import TimerSpec, arm
 from tierdesk.slas import clock
-from tierdesk.tickets.idempotency import run_once
+from tierdesk.tickets.idempotency import run_once_planned
 from tierdesk.tickets.models import (
     Channel,
     Level,
@@ -68,18 +68,78 @@ def create_ticket(
     actor = actor or requester
     if Role.AUDITOR in (actor.role, requester.role):
         raise Forbidden("auditors have read-only access")
-    return run_once(
+    return run_once_planned(
         requester,
         "ticket",
         idempotency_key,
         new.fingerprint(),
-        create=lambda: _create(new, requester, actor, at or timezone.now()),
+        plan=lambda: _plan(new, requester, actor, at or timezone.now()).write,
         load=lambda pk: Ticket.objects.select_related("team", "requester", "assignee").get(pk=pk),
         object_id=lambda ticket: ticket.pk,
     )
 
 
-def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Ticket:
+@dataclass
+class _Opening:
+    """Everything about a new ticket that can be decided before the write transaction: the
+    unsaved row with its route, priority and SLA/OLA due times, and the timers to arm."""
+
+    ticket: Ticket
+    decision: Decision
+    timers: list[TimerSpec]
+    actor: User
+    rule_assignee: User | None = None
+    # Who may be assigned, read before the transaction; pick_assignee re-checks the chosen one.
+    candidates: list[User] | None = None
+    created: dict[str, object] = field(default_factory=dict)
+    acknowledgement_limited: str = ""
+
+    def write(self) -> Ticket:
+        """Assign, insert and record; runs inside the command's transaction."""
+        ticket, decision, now = self.ticket, self.decision, self.ticket.created_at
+        team, requester, actor = ticket.team, ticket.requester, self.actor
+        # Assignment reads live load and moves the team's round-robin cursor: it must see
+        # and lock what this transaction commits, so it is the one decision made in here.
+        assignee = (
+            self.rule_assignee
+            if decision.assignee_id
+            else pick_assignee(team, ticket.category, self.candidates)
+        )
+        if assignee is not None:
+            ticket.assignee = assignee
+            ticket.status = Status.ASSIGNED
+        ticket.save(force_insert=True)
+        if decision.watcher_ids:
+            ticket.watchers.add(*decision.watcher_ids)
+        TierStint.objects.bulk_create(
+            [TierStint(ticket=ticket, team=team, tier=team.level, started_at=now)]
+        )
+        arm(ticket.pk, self.timers)
+
+        trail = trail_for(ticket, actor, ticket.channel, now)
+        trail.add("created", after=self.created)
+        if decision.rule_id is not None:
+            trail.add("routed", after=team.slug, data={"rule": decision.rule_name})
+        if ticket.major_incident:
+            trail.add("major_incident", after=True)
+        if assignee is not None:
+            trail.add(
+                "assigned",
+                field="assignee",
+                before=None,
+                after=assignee.username,
+                data={"automatic": decision.assignee_id is None},
+            )
+        trail.flush(new_chain=True)
+        participate(ticket, actor if actor != requester else None)
+        with notifications.one_write():
+            notifications.ticket_opened(ticket, limited=self.acknowledgement_limited)
+            if assignee is not None:
+                notifications.assigned(ticket, assignee)
+        return ticket
+
+
+def _plan(new: NewTicket, requester: User, actor: User, now: datetime) -> _Opening:
     title = " ".join(clean_text(new.title, "title", max_length=TITLE_MAX, required=True).split())
     description = clean_text(
         new.description, "description", max_length=DESCRIPTION_MAX, required=False
@@ -95,7 +155,7 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
         if service is None:
             raise InvalidInput(f"service: no service {new.service!r}", field="service")
     priority = derive_priority(impact, urgency)
-    organisation = requester.organisation
+    organisation_id = requester.organisation_id
     decision = (
         route_to_team(new.team, ticket_type)
         if new.team
@@ -106,7 +166,7 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
                 service=service.slug if service else None,
                 channel=channel,
                 priority=priority,
-                organisation=organisation.slug if organisation else None,
+                organisation=organisation_for_rules(organisation_id),
                 text=f"{title}\n{description}",
             )
         )
@@ -120,7 +180,7 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
     snapshot = clock.sla_policy_snapshot(
         priority,
         ticket_type,
-        organisation.pk if organisation else None,
+        organisation_id,
         service.calendar.spec if service and service.calendar else None,
     )
     snapshot["clock"] = clock.new_clock(now)
@@ -144,7 +204,7 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
         service=service,
         channel=channel,
         requester=requester,
-        requester_organisation=organisation,
+        requester_organisation_id=organisation_id,
         team=team,
         tier=team.level,
         routed_by_id=decision.rule_id,
@@ -162,24 +222,20 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
             ticket.resolution_due_at = spec.due_at
         elif spec.kind == "ola":
             ticket.ola_due_at = spec.due_at
-    assignee = (
-        User.objects.filter(pk=decision.assignee_id).first()
-        if decision.assignee_id
-        else pick_assignee(team, category)
-    )
-    if assignee is not None:
-        ticket.assignee = assignee
-        ticket.status = Status.ASSIGNED
-    ticket.save(force_insert=True)
-    if decision.watcher_ids:
-        ticket.watchers.add(*decision.watcher_ids)
-    TierStint.objects.create(ticket=ticket, team=team, tier=team.level, started_at=now)
-    arm(ticket.pk, timers)
-
-    trail = trail_for(ticket, actor, channel, now)
-    trail.add(
-        "created",
-        after={
+    return _Opening(
+        ticket=ticket,
+        decision=decision,
+        timers=timers,
+        actor=actor,
+        rule_assignee=(
+            User.objects.filter(pk=decision.assignee_id).first() if decision.assignee_id else None
+        ),
+        candidates=(
+            candidates(team)
+            if not decision.assignee_id and team.assignment_strategy != AssignmentStrategy.MANUAL
+            else None
+        ),
+        created={
             "title": title,
             "type": ticket_type,
             "priority": priority,
@@ -190,22 +246,5 @@ def _create(new: NewTicket, requester: User, actor: User, now: datetime) -> Tick
             "channel": channel,
             "requester": requester.username,
         },
+        acknowledgement_limited=notifications.acknowledgement_limit(requester),
     )
-    if decision.rule_id is not None:
-        trail.add("routed", after=team.slug, data={"rule": decision.rule_name})
-    if ticket.major_incident:
-        trail.add("major_incident", after=True)
-    if assignee is not None:
-        trail.add(
-            "assigned",
-            field="assignee",
-            before=None,
-            after=assignee.username,
-            data={"automatic": decision.assignee_id is None},
-        )
-    trail.flush(new_chain=True)
-    participate(ticket, actor if actor != requester else None)
-    notifications.ticket_opened(ticket)
-    if assignee is not None:
-        notifications.assigned(ticket, assignee)
-    return ticket
