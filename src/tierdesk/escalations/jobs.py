@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
 
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import DomainError
 from tierdesk.escalations.services import escalate, next_tier
-from tierdesk.notifications import services as notifications
 from tierdesk.org.selectors import people_with_role
+from tierdesk.scheduler.firing import Firing
 from tierdesk.scheduler.models import Timer, TimerKind
-from tierdesk.scheduler.timers import arm
 from tierdesk.slas import clock
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.services._common import save, trail_for
 
 log = logging.getLogger(__name__)
 
 RELATIONS = ("assignee", "team_lead", "lead_manager", "incident_manager", "it_manager", "cio")
 
 
-def recipients(ticket: Ticket, relations: list[str]) -> list[User]:
+def recipients(
+    ticket: Ticket,
+    relations: list[str],
+    with_role: Callable[[str], list[User]] = people_with_role,
+) -> list[User]:
     """People on the org chart named by relation to the ticket (see HierarchyPolicy)."""
     lead = ticket.team.lead
     found: list[User | None] = []
@@ -33,12 +35,13 @@ def recipients(ticket: Ticket, relations: list[str]) -> list[User]:
         elif relation == "lead_manager":
             found.append(lead.manager if lead else None)
         elif relation in ("incident_manager", "it_manager", "cio"):
-            found.extend(people_with_role(relation))
+            found.extend(with_role(relation))
     unique = {p.pk: p for p in found if p is not None}
     return list(unique.values())
 
 
-def hierarchy_step_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+def hierarchy_step_due(firing: Firing, timer: Timer) -> None:
+    ticket = firing.ticket
     snapshot = ticket.sla_snapshot
     steps = snapshot["hierarchy"]
     index = timer.step
@@ -48,14 +51,13 @@ def hierarchy_step_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
     snapshot["next_step"] = index + 1
     done = f"{ticket.priority}:{index}"
     if done in snapshot.get("notified", ()):  # reached before, under the same priority
-        save(ticket, now, "sla_snapshot")
-        arm(ticket.pk, clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
+        firing.save("sla_snapshot")
+        firing.arm(clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
         return
     snapshot["notified"] = [*snapshot.get("notified", ()), done]
-    people = recipients(ticket, list(step["notify"]))
-    save(ticket, now, "sla_snapshot")
-    trail = trail_for(ticket, None, "system", now)
-    trail.add(
+    people = recipients(ticket, list(step["notify"]), firing.roles.people)
+    firing.save("sla_snapshot")
+    firing.event(
         "hierarchy_notified",
         data={
             "step": index,
@@ -63,24 +65,26 @@ def hierarchy_step_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
             "recipients": sorted(p.username for p in people),
         },
     )
-    trail.flush()
-    notifications.sla_alert(
-        ticket,
+    firing.alert(
         "hierarchical_escalation",
         people,
         f"{step['at_percent']}% of the resolution target used",
         dedup=f"{ticket.key}:hierarchy:{index}",
     )
-    arm(ticket.pk, clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
+    firing.arm(clock.hierarchy_timer(snapshot), replace=[TimerKind.HIERARCHY])
 
 
-def ola_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+def ola_due(firing: Firing, timer: Timer) -> None:
+    ticket = firing.ticket
     ola = ticket.sla_snapshot.get("ola") or {}
+    tier = next_tier(ticket)
+    escalating = bool(ola.get("auto_escalate")) and tier is not None
+    if escalating:
+        firing.needs_command()
     ola["fired"] = True
     ticket.ola_breached = True
-    save(ticket, now, "ola_breached", "sla_snapshot")
-    trail = trail_for(ticket, None, "system", now)
-    trail.add(
+    firing.save("ola_breached", "sla_snapshot")
+    firing.event(
         "ola_breached",
         data={
             "team": ticket.team.slug,
@@ -88,27 +92,25 @@ def ola_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
             "budget_seconds": ola.get("budget_seconds"),
         },
     )
-    trail.flush()
-    tier = next_tier(ticket)
-    if ola.get("auto_escalate") and tier is not None:
-        try:
-            escalate(
-                ticket,
-                actor=None,
-                to_tier=tier,
-                automatic=True,
-                channel="system",
-                note=f"Automatic escalation: the tier-{ticket.tier} budget of "
-                f"{int(ola.get('budget_seconds', 0)) // 60} minutes ran out.",
-                at=now,
-            )
-        except DomainError as exc:
-            log.warning("automatic escalation of %s not possible: %s", ticket.key, exc)
-    else:
-        notifications.sla_alert(
-            ticket,
+    if not escalating:
+        firing.alert(
             "ola_breach",
             [p for p in (ticket.assignee, ticket.team.lead) if p],
             "tier budget used up",
             dedup=f"{ticket.key}:ola:{ticket.team_entered_at.isoformat()}",
         )
+        return
+    firing.flush()  # the escalation reads the ticket and its chain afresh
+    try:
+        escalate(
+            ticket,
+            actor=None,
+            to_tier=tier,
+            automatic=True,
+            channel="system",
+            note=f"Automatic escalation: the tier-{ticket.tier} budget of "
+            f"{int(ola.get('budget_seconds', 0)) // 60} minutes ran out.",
+            at=firing.now,
+        )
+    except DomainError as exc:
+        log.warning("automatic escalation of %s not possible: %s", ticket.key, exc)

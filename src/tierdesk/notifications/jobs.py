@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F
@@ -19,6 +20,7 @@ from django_tasks.exceptions import InvalidTaskError
 
 from tierdesk.notifications.mail import build_message
 from tierdesk.notifications.models import Notification, NotificationStatus
+from tierdesk.notifications.services import render_owed
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -57,7 +59,17 @@ def deliver_notification(notification_id: int) -> str:
     ).update(attempts=F("attempts") + 1, next_attempt_at=None)
     if not claimed:
         return "skipped"
+    # Rendered once sent: a retry renders the same from the same frozen values.
+    rendered: dict[str, Any] = {}
     try:
+        if notification.render_later is not None:
+            render_owed(notification)
+            rendered = {
+                "subject": notification.subject,
+                "body": notification.body,
+                "body_html": notification.body_html,
+                "render_later": None,
+            }
         message: EmailMultiAlternatives = build_message(notification)
         message.send()
     except Exception as exc:
@@ -67,8 +79,23 @@ def deliver_notification(notification_id: int) -> str:
         sent_at=timezone.now(),
         references=message.extra_headers.get("References", ""),
         last_error="",
+        **rendered,
     )
     return "sent"
+
+
+@task()
+def deliver_owed(dedup_keys: list[str]) -> list[str]:
+    """Deliver what one command owed: one task per command, not one per message.
+
+    Only rows still pending and untried go out: an acknowledgement suppressed before commit,
+    or a row whose own task a retry already claimed, is left alone. Each row is then one
+    :func:`deliver_notification` attempt, with its own claim and its own retries.
+    """
+    owed = Notification.objects.filter(
+        dedup_key__in=dedup_keys, status=NotificationStatus.PENDING, attempts=0
+    ).order_by("pk")
+    return [deliver_notification.call(pk) for pk in owed.values_list("pk", flat=True)]
 
 
 def _failed(notification: Notification, attempts: int, exc: BaseException) -> str:

@@ -15,7 +15,12 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """A message owed to one person, rendered when it is owed (an outbox row).
+    """A message owed to one person (an outbox row).
+
+    It is rendered when it is owed, or, for the alerts the scheduler owes by the thousand,
+    at delivery from ``render_later``: the template and the context values frozen when it was
+    owed, so it says the same either way. Delivery stores the rendered text and empties
+    ``render_later``; until then ``subject`` and ``body`` are empty.
 
     ``dedup_key`` makes at-least-once delivery reach each recipient once: a retried step
     inserts the same key and is ignored. ``message_id`` is our Message-ID for it, fixed at
@@ -41,6 +46,7 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    render_later = models.JSONField(null=True, blank=True)
     message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     # Message-IDs this one answers (the inbound message), set when known at creation;
     # References of a ticket's thread are added at delivery.
@@ -59,9 +65,12 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notification_by_recipient"),
             models.Index(fields=["ticket", "id"], name="notification_by_ticket"),
+            # The acknowledgement rate limit counts one address's pending and sent acks of
+            # the last hour; with status in the index, the suppressed ones of a mail loop
+            # (thousands an hour) are never read.
             models.Index(
-                fields=["kind", "to_address", "created_at"],
-                name="notification_ack_rate",
+                fields=["to_address", "status", "created_at"],
+                name="notification_ack_by_status",
                 condition=Q(kind="ticket_opened"),
             ),
             models.Index(

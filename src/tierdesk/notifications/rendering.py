@@ -3,6 +3,9 @@
 Each kind has three templates under ``notifications/mail/``: ``<kind>.subject.txt``,
 ``<kind>.txt`` (the plain-text body) and ``<kind>.html`` (the HTML alternative). Texts are
 marked for translation, so adding a language is adding a catalogue, not touching code.
+
+A notification may also be owed with its context frozen (:func:`freeze`) and rendered at
+delivery from those values (:func:`thaw`): what it says is fixed when it is owed either way.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -54,3 +58,32 @@ def render(template: str, context: dict[str, Any], language: str) -> Rendered:
         text = render_to_string(f"notifications/mail/{template}.txt", context)
         html = render_to_string(f"notifications/mail/{template}.html", context)
     return Rendered(subject=header_safe(subject), text=text.strip() + "\n", html=html)
+
+
+# Plain values survive a JSON round trip unchanged; datetimes are tagged to come back as such.
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def freeze(context: dict[str, Any]) -> dict[str, Any]:
+    """A template context as JSON-ready values, captured now.
+
+    Only plain values and datetimes can be frozen: a model instance would be read again at
+    delivery, and the notification could then say something that was not true when owed.
+    """
+    frozen: dict[str, Any] = {}
+    for name, value in context.items():
+        if isinstance(value, datetime):
+            frozen[name] = {"datetime": value.isoformat()}
+        elif isinstance(value, _PLAIN):
+            frozen[name] = value
+        else:
+            raise TypeError(f"cannot freeze {name!r}: {type(value).__name__} is not a plain value")
+    return frozen
+
+
+def thaw(frozen: dict[str, Any]) -> dict[str, Any]:
+    """The context :func:`freeze` captured, datetimes (with their offset) included."""
+    return {
+        name: datetime.fromisoformat(value["datetime"]) if isinstance(value, dict) else value
+        for name, value in frozen.items()
+    }

@@ -3,14 +3,19 @@ delivered after commit by a task. The dedup key makes a retried step notify each
 
 Each notification is rendered here, per recipient and in their language, from the templates
 of its kind (see :mod:`tierdesk.notifications.rendering`); delivery only adds the transport
-headers. Internal notes never reach this module: ``public_reply`` is the only way comment
-text leaves the desk, and it refuses internal comments.
+headers. SLA alerts, which the scheduler owes by the thousand, are the exception: their
+context is frozen here and rendered at delivery (:func:`render_owed`), saying the same.
+
+Internal notes never reach this module: ``public_reply`` is the only way comment text
+leaves the desk, and it refuses internal comments.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -21,12 +26,31 @@ from tierdesk.accounts.models import User
 from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
 from tierdesk.notifications.queueing import enqueue_with_transaction
-from tierdesk.notifications.rendering import header_safe, language_for, render
+from tierdesk.notifications.rendering import freeze, header_safe, language_for, render, thaw
 from tierdesk.org import policies
 from tierdesk.tickets.models import Comment, Ticket
 
 ACKNOWLEDGEMENT = "ticket_opened"
 SLA_KINDS = frozenset({"sla_warning", "sla_breach", "hierarchical_escalation", "ola_breach"})
+
+_collecting: ContextVar[list[Notification] | None] = ContextVar(
+    "notifications_collecting", default=None
+)
+
+
+@contextmanager
+def one_write() -> Iterator[None]:
+    """Notifications queued inside this block are written when it ends, with one insert and
+    one delivery task for all of them (rather than an insert, a select and a task per
+    ``queue`` call). Use it inside the command's transaction.
+    """
+    rows: list[Notification] = []
+    token = _collecting.set(rows)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    _save(rows)
 
 
 def _link(ticket: Ticket) -> str:
@@ -61,18 +85,29 @@ def queue(
     template: str | None = None,
     status: str = NotificationStatus.PENDING,
     note: str = "",
+    render_later: bool = False,
 ) -> list[Notification]:
     """Owe ``recipients`` a message; the same ``dedup`` for the same person is a no-op.
 
-    Rendered now, per person, so the row shows exactly what was (or will be) sent.
+    Rendered now, per person, so the row shows exactly what was (or will be) sent; with
+    ``render_later``, the context is frozen now (plain values: the ticket itself is left
+    out) and the message is rendered from it, for the row's recipient, at delivery.
     """
     now = timezone.now()
     people = {p.pk: p for p in recipients if p is not None and p.is_active}.values()
     base = {**_context(ticket), **(context or {})}
+    frozen = None
+    if render_later:
+        values = {name: value for name, value in base.items() if name != "ticket"}
+        frozen = {"template": template or kind, "context": freeze(values)}
     rows = []
     for person in people:
         language = language_for(person.language)
-        rendered = render(template or kind, {**base, "recipient": person}, language)
+        subject = body = body_html = ""
+        if frozen is None:
+            rendered = render(template or kind, {**base, "recipient": person}, language)
+            subject = _tagged(rendered.subject, ticket.key if ticket else None)
+            body, body_html = rendered.text, rendered.html
         rows.append(
             Notification(
                 dedup_key=f"{dedup}:{person.pk}"[:200],
@@ -81,23 +116,42 @@ def queue(
                 ticket=ticket,
                 kind=kind,
                 language=language,
-                subject=_tagged(rendered.subject, ticket),
-                body=rendered.text,
-                body_html=rendered.html,
+                subject=subject,
+                body=body,
+                body_html=body_html,
+                render_later=frozen,
                 message_id=new_message_id(ticket),
                 status=status,
                 last_error=note,
                 created_at=now,
             )
         )
+    collecting = _collecting.get()
+    if collecting is not None:
+        collecting.extend(rows)
+        return rows
     return _save(rows)
 
 
-def _tagged(subject: str, ticket: Ticket | None) -> str:
+def _tagged(subject: str, key: str | None) -> str:
     """Every mail about a ticket carries its [TD-n] tag, whatever the template says."""
-    if ticket is not None and f"[{ticket.key}]" not in subject:
-        subject = f"[{ticket.key}] {subject}"
+    if key is not None and f"[{key}]" not in subject:
+        subject = f"[{key}] {subject}"
     return header_safe(subject)
+
+
+def render_owed(notification: Notification) -> None:
+    """Render a notification owed with ``render_later`` from its frozen context, in its
+    language, into its subject and bodies (the caller saves them)."""
+    owed = notification.render_later
+    if owed is None:
+        return
+    context = thaw(owed["context"])
+    rendered = render(
+        owed["template"], {**context, "recipient": notification.recipient}, notification.language
+    )
+    notification.subject = _tagged(rendered.subject, context.get("key"))
+    notification.body, notification.body_html = rendered.text, rendered.html
 
 
 def _save(rows: list[Notification]) -> list[Notification]:
@@ -111,41 +165,58 @@ def _save(rows: list[Notification]) -> list[Notification]:
 
 
 def _enqueue(keys: list[str]) -> None:
-    from tierdesk.notifications.jobs import deliver_notification
+    from tierdesk.notifications.jobs import deliver_owed
 
-    for pk in Notification.objects.filter(
-        dedup_key__in=keys, status=NotificationStatus.PENDING, attempts=0
-    ).values_list("pk", flat=True):
-        deliver_notification.enqueue(pk)
+    deliver_owed.enqueue(keys)
 
 
-def recent_acknowledgements(address: str, *, within: timedelta = timedelta(hours=1)) -> int:
-    return Notification.objects.filter(
+def recent_acknowledgements(
+    address: str, *, within: timedelta = timedelta(hours=1), up_to: int | None = None
+) -> int:
+    """Acknowledgements sent or owed to ``address`` lately; counting stops at ``up_to``.
+
+    An address over its limit (a mail loop) keeps getting tickets: a capped count reads
+    ``up_to`` index entries instead of all of that hour's.
+    """
+    recent = Notification.objects.filter(
         kind=ACKNOWLEDGEMENT,
         to_address=address.lower(),
         created_at__gte=timezone.now() - within,
         status__in=(NotificationStatus.PENDING, NotificationStatus.SENT),
-    ).count()
+    )
+    if up_to is None:
+        return recent.count()
+    return len(recent.values_list("pk", flat=True)[:up_to])
 
 
-def ticket_opened(ticket: Ticket) -> None:
-    """The acknowledgement with the ticket's key, at most a few per address and hour.
+def acknowledgement_limit(requester: User) -> str:
+    """Why ``requester`` gets no acknowledgement now (their address had its few this hour),
+    or "" when they do.
 
     The rate limit is what keeps a misbehaving auto-responder from turning the desk into a
-    mail cannon; the rows over the limit are kept as suppressed.
+    mail cannon. Creating a ticket reads it before its transaction: it is a read, and two
+    tickets racing for an address's last allowance could both get it either way (on
+    PostgreSQL neither transaction sees the other's row).
     """
-    requester = ticket.requester
-    status, note = NotificationStatus.PENDING, ""
     limit = conf.acknowledgements_per_hour()
-    if requester.email and recent_acknowledgements(requester.email) >= limit:
-        status, note = NotificationStatus.SUPPRESSED, f"rate limit: {limit} per hour"
+    if requester.email and recent_acknowledgements(requester.email, up_to=limit) >= limit:
+        return f"rate limit: {limit} per hour"
+    return ""
+
+
+def ticket_opened(ticket: Ticket, limited: str | None = None) -> None:
+    """The acknowledgement with the ticket's key, at most a few per address and hour; the
+    rows over the limit are kept as suppressed. ``limited`` is
+    :func:`acknowledgement_limit`, when the caller read it already."""
+    requester = ticket.requester
+    note = acknowledgement_limit(requester) if limited is None else limited
     queue(
         ACKNOWLEDGEMENT,
         ticket,
         [requester],
         dedup=f"{ticket.key}:opened",
         context={"priority": ticket.priority},
-        status=status,
+        status=NotificationStatus.SUPPRESSED if note else NotificationStatus.PENDING,
         note=note,
     )
 
@@ -196,10 +267,15 @@ def public_reply(
     shown_author = author.display_name if show_names or author.role == "requester" else ""
     dedup = f"{ticket.key}:comment:{comment_id}"
     context = {"body": body, "author": author.display_name}
-    queue("public_reply", ticket, staff, dedup=dedup, context=context)
-    queue(
-        "public_reply", ticket, requesters, dedup=dedup, context={**context, "author": shown_author}
-    )
+    with one_write():
+        queue("public_reply", ticket, staff, dedup=dedup, context=context)
+        queue(
+            "public_reply",
+            ticket,
+            requesters,
+            dedup=dedup,
+            context={**context, "author": shown_author},
+        )
 
 
 def status_changed(ticket: Ticket, status: str) -> None:
@@ -222,6 +298,7 @@ def sla_alert(ticket: Ticket, kind: str, recipients: Iterable[User], what: str, 
         recipients,
         dedup=dedup,
         template="sla_alert",
+        render_later=True,
         context={
             "what": what,
             "kind": kind,

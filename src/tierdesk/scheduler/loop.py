@@ -1,9 +1,21 @@
 """The scheduler: one loop, any number of copies on any number of hosts.
 
-Each tick claims due timers with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite's
-IMMEDIATE transactions serialise writers instead), fires each in its own savepoint and
-deletes it in the same transaction as its effect: a timer fires exactly once, and a worker
-that dies mid-batch rolls back and leaves its timers for the next tick.
+Each tick locks the tickets of the earliest due timers with ``SELECT … FOR UPDATE SKIP
+LOCKED`` (PostgreSQL; SQLite's IMMEDIATE transactions serialise writers instead), then their
+due timers, and fires them as one batch: handlers change the tickets in memory, and the
+batch deletes the fired timers and writes every effect in the same transaction (see
+:mod:`tierdesk.scheduler.firing`). A timer fires exactly once, and a worker that dies
+mid-batch rolls back and leaves its timers for the next tick.
+
+What one bad timer does to a batch:
+
+- a handler that raises is undone on its ticket (in memory) and its timer is pushed forward;
+  the other timers, that ticket's included, fire as usual;
+- a batch whose writes fail is rolled back to its savepoint and fired again ticket by
+  ticket, then timer by timer, so only the timer that cannot be written is pushed forward;
+- a handler that runs a command (automatic escalation, automatic close) puts its timer and
+  the ticket's later ones aside; they fire one at a time after the batch, each deleting its
+  own row first, so a timer the command re-armed is not fired twice.
 """
 
 from __future__ import annotations
@@ -11,8 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +34,7 @@ from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
 from tierdesk.org import policies
+from tierdesk.scheduler.firing import Firing, NeedsCommand, Roles, write
 from tierdesk.scheduler.models import Timer, TimerKind
 from tierdesk.slas.jobs import first_response_due, resolution_due, resolution_warning_due
 from tierdesk.tickets.jobs import auto_close_due
@@ -29,86 +42,171 @@ from tierdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Ticket, Timer, datetime], None]
+
+def _auto_close(firing: Firing, timer: Timer) -> None:
+    firing.needs_command()  # closing is a lifecycle transition
+    auto_close_due(firing.ticket, timer, firing.now)
+
+
+Handler = Callable[[Firing, Timer], None]
 HANDLERS: dict[str, Handler] = {
     TimerKind.FIRST_RESPONSE: first_response_due,
     TimerKind.RESOLUTION_WARNING: resolution_warning_due,
     TimerKind.RESOLUTION: resolution_due,
     TimerKind.HIERARCHY: hierarchy_step_due,
     TimerKind.OLA: ola_due,
-    TimerKind.AUTO_CLOSE: auto_close_due,
+    TimerKind.AUTO_CLOSE: _auto_close,
 }
 RETRY_AFTER = timedelta(minutes=1)
+TICKET_RELATIONS = ("team__lead__manager", "assignee", "service__calendar")
 
 
 @dataclass
 class TickResult:
     fired: int = 0
     failed: int = 0
+    full: bool = False  # the claim hit the batch size: more may be due right now
 
 
 def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
-    """Fire up to ``batch`` due timers. Cheap when nothing is due: one index probe."""
+    """Fire the tickets of the earliest ``batch`` due timers, with all their due timers, as one
+    batch. Cheap when nothing is due: one index probe."""
     now = now or timezone.now()
     limit = batch or settings.SCHEDULER_BATCH
     result = TickResult()
     with policies.pinned(), transaction.atomic():
-        due = _claim(now, limit)
-        for timer in due:
-            _fire(timer, now, result)
+        held, result.full = _claim(now, limit)
+        if held:
+            _fire_group(held, now, result, Roles())
     return result
 
 
-def _claim(now: datetime, limit: int) -> list[Timer]:
-    """Lock the tickets of the earliest due timers (skipping any a command or another worker
-    holds), then their timers.
+def _claim(now: datetime, limit: int) -> tuple[list[int], bool]:
+    """Lock the tickets of the earliest ``limit`` due timers, skipping any a command or another
+    worker holds; True as well if the claim was full.
 
-    Tickets first, then timers, is the order every command uses too, and no timer row is
-    ever locked by a worker that does not hold its ticket: so a worker re-arming its own
-    ticket's timers (an automatic escalation) never waits on another worker's lock, and
-    nobody can deadlock. A joined SKIP LOCKED claim could lock a timer row and then skip its
-    ticket, keeping the row locked for nothing.
+    Only ticket rows are locked here (``of=self``); their timers are locked afterwards by a
+    worker that holds the ticket. Tickets first, then timers, is the order every command
+    uses too, so nobody can deadlock, and no timer row is ever locked for nothing.
     """
-    candidates = set(
-        Timer.objects.filter(due_at__lte=now)
-        .order_by("due_at")
-        .values_list("ticket_id", flat=True)[:limit]
+    rows = list(
+        Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(timers__due_at__lte=now)
+        .order_by("timers__due_at")
+        .values_list("pk", flat=True)[:limit]
     )
-    if not candidates:
-        return []
-    held = list(
-        Ticket.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=candidates)
-        .values_list("pk", flat=True)
-    )
-    return list(
+    return list(dict.fromkeys(rows)), len(rows) >= limit
+
+
+@dataclass
+class Batch:
+    """What running the handlers of one batch decided, before anything is written."""
+
+    firings: list[Firing] = field(default_factory=list)
+    fired: list[Timer] = field(default_factory=list)
+    failed: list[tuple[Timer, Exception]] = field(default_factory=list)
+    aside: list[Timer] = field(default_factory=list)
+
+
+def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles: Roles) -> None:
+    """Fire the due timers of these held tickets as one batch (see the module docstring)."""
+    tickets = Ticket.objects.select_related(*TICKET_RELATIONS).in_bulk(ticket_ids)
+    due: dict[int, list[Timer]] = {pk: [] for pk in ticket_ids}
+    for timer in (
         Timer.objects.select_for_update()
-        .filter(ticket_id__in=held, due_at__lte=now)
-        .order_by("due_at")
-    )
-
-
-def _fire(timer: Timer, now: datetime, result: TickResult) -> None:
+        .filter(ticket_id__in=ticket_ids, due_at__lte=now)
+        .order_by("due_at", "pk")
+    ):
+        due[timer.ticket_id].append(timer)
+    batch = Batch()
+    for ticket_id, timers in due.items():
+        if timers and ticket_id in tickets:
+            _run_handlers(Firing(tickets[ticket_id], now, roles=roles), timers, batch)
     try:
         with transaction.atomic():
-            # Delete first: a timer that an earlier firing in this batch re-armed (an
-            # automatic escalation restarts the clocks) is gone and must not fire again.
+            _delete_fired(batch.fired)
+            write(batch.firings)
+            for timer, error in batch.failed:
+                _push_forward(timer, now, error)
+    except Exception:
+        log.exception("a batch of %s timers could not be written; firing them apart", len(due))
+        _fire_apart(ticket_ids, due, now, result, roles)
+        return
+    result.fired += len(batch.fired)
+    result.failed += len(batch.failed)
+    for timer in batch.aside:
+        _fire_alone(timer, now, result, roles)
+
+
+def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
+    """One ticket's due timers in due order, each handler seeing what the earlier ones did."""
+    batch.firings.append(firing)
+    for index, timer in enumerate(timers):
+        point = firing.checkpoint()
+        try:
+            HANDLERS[timer.kind](firing, timer)
+        except NeedsCommand:
+            firing.restore(point)
+            batch.aside.extend(timers[index:])
+            return
+        except Exception as exc:
+            firing.restore(point)
+            log.exception(
+                "timer %s (%s on ticket %s) failed", timer.pk, timer.kind, timer.ticket_id
+            )
+            batch.failed.append((timer, exc))
+        else:
+            batch.fired.append(timer)
+
+
+def _fire_apart(
+    ticket_ids: list[int],
+    due: dict[int, list[Timer]],
+    now: datetime,
+    result: TickResult,
+    roles: Roles,
+) -> None:
+    """A batch that could not be written: each ticket as its own batch, then each timer alone."""
+    if len(ticket_ids) > 1:
+        for ticket_id in ticket_ids:
+            _fire_group([ticket_id], now, result, roles)
+        return
+    for timer in due.get(ticket_ids[0], []):
+        _fire_alone(timer, now, result, roles)
+
+
+def _fire_alone(timer: Timer, now: datetime, result: TickResult, roles: Roles) -> None:
+    try:
+        with transaction.atomic():
+            # Delete first: a timer that an earlier firing re-armed (an automatic escalation
+            # restarts the clocks) is gone and must not fire again.
             if not Timer.objects.filter(pk=timer.pk).delete()[0]:
                 return
-            ticket = Ticket.objects.select_related(
-                "team__lead__manager", "assignee", "service__calendar"
-            ).get(pk=timer.ticket_id)
-            HANDLERS[timer.kind](ticket, timer, now)
+            ticket = Ticket.objects.select_related(*TICKET_RELATIONS).get(pk=timer.ticket_id)
+            firing = Firing(ticket, now, alone=True, roles=roles)
+            HANDLERS[timer.kind](firing, timer)
+            write([firing])
         result.fired += 1
     except Exception as exc:
         # One bad timer must not stop the loop: log it, push it forward, carry on.
         log.exception("timer %s (%s on ticket %s) failed", timer.pk, timer.kind, timer.ticket_id)
-        Timer.objects.filter(pk=timer.pk).update(
-            due_at=now + RETRY_AFTER * min(2**timer.attempts, 60),
-            attempts=F("attempts") + 1,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
+        _push_forward(timer, now, exc)
         result.failed += 1
+
+
+def _delete_fired(timers: Iterable[Timer]) -> None:
+    """Delete-then-fire: the rows go in the transaction that writes their effects."""
+    pks = [timer.pk for timer in timers]
+    if pks and Timer.objects.filter(pk__in=pks).delete()[0] != len(pks):
+        raise RuntimeError("claimed timers changed while their tickets were held")
+
+
+def _push_forward(timer: Timer, now: datetime, exc: Exception) -> None:
+    Timer.objects.filter(pk=timer.pk).update(
+        due_at=now + RETRY_AFTER * min(2**timer.attempts, 60),
+        attempts=F("attempts") + 1,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
 
 
 HOUSEKEEPING_SECONDS = 60
@@ -126,7 +224,6 @@ def housekeeping() -> None:
 
 def run_forever(stop: threading.Event, interval: float | None = None) -> None:
     pause = interval or settings.SCHEDULER_INTERVAL_SECONDS
-    limit = settings.SCHEDULER_BATCH
     log.info("scheduler running every %ss", pause)
     next_housekeeping = 0.0
     while not stop.is_set():
@@ -139,7 +236,7 @@ def run_forever(stop: threading.Event, interval: float | None = None) -> None:
         except Exception:
             log.exception("scheduler tick failed")
             result = TickResult()
-        if result.fired + result.failed < limit:
+        if not result.full:
             stop.wait(pause)
         else:
             time.sleep(0)  # a full batch: there is more due right now

@@ -1,14 +1,15 @@
-"""What happens when an SLA timer comes due. Run by the scheduler on a locked ticket."""
+"""What happens when an SLA timer comes due. Run by the scheduler on a locked ticket.
+
+Each handler changes the ticket in memory and records its event and alert on the
+:class:`~tierdesk.scheduler.firing.Firing`; the scheduler writes a whole batch at once.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from tierdesk.accounts.models import User
-from tierdesk.notifications import services as notifications
+from tierdesk.scheduler.firing import Firing
 from tierdesk.scheduler.models import Timer, TimerKind
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.services._common import save, trail_for
 
 
 def _fired(ticket: Ticket, kind: str) -> None:
@@ -20,17 +21,15 @@ def _watchers_of_clock(ticket: Ticket) -> list[User]:
     return [p for p in people if p is not None]
 
 
-def first_response_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+def first_response_due(firing: Firing, timer: Timer) -> None:
+    ticket = firing.ticket
     if ticket.first_responded_at is not None:
         return
     ticket.first_response_breached = True
     _fired(ticket, TimerKind.FIRST_RESPONSE)
-    save(ticket, now, "first_response_breached", "sla_snapshot")
-    trail = trail_for(ticket, None, "system", now)
-    trail.add("sla_breached", field="first_response", data={"due_at": timer.due_at.isoformat()})
-    trail.flush()
-    notifications.sla_alert(
-        ticket,
+    firing.save("first_response_breached", "sla_snapshot")
+    firing.event("sla_breached", field="first_response", data={"due_at": timer.due_at.isoformat()})
+    firing.alert(
         "sla_breach",
         _watchers_of_clock(ticket),
         "first-response target missed",
@@ -38,11 +37,11 @@ def first_response_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
     )
 
 
-def resolution_warning_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+def resolution_warning_due(firing: Firing, timer: Timer) -> None:
+    ticket = firing.ticket
     _fired(ticket, TimerKind.RESOLUTION_WARNING)
-    save(ticket, now, "sla_snapshot")
-    trail = trail_for(ticket, None, "system", now)
-    trail.add(
+    firing.save("sla_snapshot")
+    firing.event(
         "sla_warning",
         field="resolution",
         data={
@@ -50,9 +49,7 @@ def resolution_warning_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
             "percent": ticket.sla_snapshot.get("warning_percent"),
         },
     )
-    trail.flush()
-    notifications.sla_alert(
-        ticket,
+    firing.alert(
         "sla_warning",
         _watchers_of_clock(ticket),
         "resolution target at risk",
@@ -60,15 +57,13 @@ def resolution_warning_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
     )
 
 
-def resolution_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
+def resolution_due(firing: Firing, timer: Timer) -> None:
+    ticket = firing.ticket
     ticket.resolution_breached = True
     _fired(ticket, TimerKind.RESOLUTION)
-    save(ticket, now, "resolution_breached", "sla_snapshot")
-    trail = trail_for(ticket, None, "system", now)
-    trail.add("sla_breached", field="resolution", data={"due_at": timer.due_at.isoformat()})
-    trail.flush()
-    notifications.sla_alert(
-        ticket,
+    firing.save("resolution_breached", "sla_snapshot")
+    firing.event("sla_breached", field="resolution", data={"due_at": timer.due_at.isoformat()})
+    firing.alert(
         "sla_breach",
         _watchers_of_clock(ticket),
         "resolution target missed",

@@ -1,8 +1,9 @@
 """Two scheduler worker processes fire 10,000 due timers on PostgreSQL, each exactly once.
 
 Time is moved forward to the due time of the 10,000th timer; both workers tick until nothing
-is due. Exactly once means: every claimed timer row is gone, and every firing wrote one
-event, with no (ticket, kind, step) event written twice.
+is due. Exactly once means: every claimed timer row is gone, no timer is left due (a re-armed
+step fires too) and none failed, and every firing wrote one event, with no (ticket, kind,
+step) event written twice.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def run(ctx: Context) -> list[Result]:
     outcomes, seconds, rss = _fire(moment.isoformat())
     fired = sum(o["fired"] for o in outcomes)
     leftover = Timer.objects.filter(pk__in=claimed).count()
+    still_due = Timer.objects.filter(due_at__lte=moment).count()
+    failed = sum(o["failed"] for o in outcomes)
     written = Event.objects.filter(pk__gt=last_event, created_at=moment, kind__in=HANDLER_KINDS)
     duplicates = (
         written.values("ticket_id", "kind", "field", "data__step")
@@ -73,7 +76,7 @@ def run(ctx: Context) -> list[Result]:
         .count()
     )
     events = written.count()
-    once = leftover == 0 and duplicates == 0 and events == fired
+    once = leftover == 0 and still_due == 0 and failed == 0 and duplicates == 0 and events == fired
     result = Result(
         NAME,
         f"{TITLE} ({len(claimed):,} due)",
@@ -90,8 +93,9 @@ def run(ctx: Context) -> list[Result]:
         "events": events,
         "duplicates": duplicates,
         "leftover": leftover,
+        "still_due": still_due,
         "exactly_once": once,
-        "failed": sum(o["failed"] for o in outcomes),
+        "failed": failed,
         "deferred": sum(o["deferred"] for o in outcomes),
         "per_worker": [o["fired"] for o in outcomes],
         "seconds": round(seconds, 3),
@@ -101,8 +105,9 @@ def run(ctx: Context) -> list[Result]:
         result.met = False
         result.status = "failed"
         result.note = (
-            f"not exactly once: {leftover} claimed timers left, {duplicates} "
-            f"duplicated firings, {events} events for {fired} firings"
+            f"not exactly once: {leftover} claimed timers left, {still_due} still due, "
+            f"{failed} failed, {duplicates} duplicated firings, {events} events for "
+            f"{fired} firings"
         )
     else:
         result.met = (result.throughput or 0) >= 2000

@@ -101,6 +101,70 @@ def test_sla_alerts_go_to_the_named_people(org, send):
     assert "resolution target at risk" in alert.subject
 
 
+def test_an_sla_alert_says_what_was_true_when_it_was_owed(org, send):
+    """Alerts are rendered at delivery from values frozen when the timer fired: a ticket
+    renamed in between does not change what the alert says, and the row keeps the text."""
+    org.lead.language = "de"
+    org.lead.save(update_fields=["language"])
+    ticket = open_ticket(org, send, title="Printer on fire")
+    mail.outbox.clear()
+    notifications.sla_alert(ticket, "sla_breach", [org.lead], "target missed", dedup="x:breach")
+    owed = Notification.objects.get(kind="sla_breach")
+    assert (owed.subject, owed.body, owed.render_later is not None) == ("", "", True)
+    ticket.title = "Renamed before delivery"
+    ticket.save(update_fields=["title"])
+
+    assert jobs.deliver_notification.call(owed.pk) == "sent"
+
+    [alert] = mail.outbox
+    assert alert.subject == f"[{ticket.key}] target missed: Printer on fire"
+    assert '<html lang="de">' in alert.alternatives[0][0]
+    sent = Notification.objects.get(pk=owed.pk)
+    assert sent.render_later is None
+    assert (sent.subject, sent.body, sent.body_html) == (
+        alert.subject,
+        alert.body,
+        alert.alternatives[0][0],
+    )
+
+
+def test_an_alert_rendered_at_delivery_reads_as_one_rendered_when_owed(org, send):
+    ticket = open_ticket(org, send)
+    ticket.resolution_due_at = ticket.created_at
+    mail.outbox.clear()
+    context = {"what": "target missed", "kind": "sla_breach", "team": ticket.team.name}
+    context |= {"priority": ticket.priority, "due_at": ticket.resolution_due_at}
+    for dedup, later in (("now", False), ("later", True)):
+        send(
+            notifications.queue,
+            "sla_breach",
+            ticket,
+            [org.lead],
+            dedup=dedup,
+            template="sla_alert",
+            context=context,
+            render_later=later,
+        )
+    now, later = mail.outbox
+    assert (later.subject, later.body) == (now.subject, now.body)
+    assert later.alternatives == now.alternatives
+    assert "Resolution due:" in later.body
+
+
+def test_only_plain_values_can_be_frozen_for_later(org, send):
+    ticket = open_ticket(org, send)
+    with pytest.raises(TypeError, match="'ticket_again'"):
+        notifications.queue(
+            "sla_breach",
+            ticket,
+            [org.lead],
+            dedup="x",
+            template="sla_alert",
+            context={"ticket_again": ticket},
+            render_later=True,
+        )
+
+
 def test_internal_notes_never_go_to_requesters(org, send):
     ticket = open_ticket(org, send)
     send(assign, ticket, org.l1_agent, actor=org.lead)
@@ -208,8 +272,9 @@ def test_a_temporary_failure_is_retried_later_and_a_permanent_one_marks_it_faile
     assert (ack.status, ack.attempts) == (NotificationStatus.PENDING, 1)
     assert "relay went away" in ack.last_error
     assert ack.next_attempt_at is not None
-    queued = DBTaskResult.objects.filter(task_path__endswith="deliver_notification")
+    queued = DBTaskResult.objects.filter(task_path__startswith="tierdesk.notifications.jobs.")
     assert queued.count() == 2  # the first delivery (with the outbox row), and the retry
+    assert queued.filter(task_path__endswith=".deliver_owed").count() == 1
     assert queued.filter(run_after=ack.next_attempt_at).count() == 1
 
     assert jobs.deliver_notification.call(ack.pk) == "failed"

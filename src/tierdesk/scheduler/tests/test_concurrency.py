@@ -52,19 +52,19 @@ def test_two_workers_racing_for_the_same_due_timers_fire_each_exactly_once(org):
 def test_a_worker_that_dies_mid_batch_leaves_its_timers_for_the_next_tick(org, monkeypatch):
     ticket = create_ticket(NewTicket(title="crash"), requester=org.requester)
     later = timezone.now() + timedelta(days=30)
-    original = loop._fire
+    original = loop.write
 
-    def die_after_first(timer, now, result):
-        original(timer, now, result)
+    def die_after_writing(firings):
+        original(firings)
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(loop, "_fire", die_after_first)
+    monkeypatch.setattr(loop, "write", die_after_writing)
     with pytest.raises(SystemExit):
         loop.tick(now=later)
     assert not Event.objects.filter(
         ticket=ticket, kind__in=["sla_breached", "sla_warning"]
     ).exists()
-    monkeypatch.setattr(loop, "_fire", original)
+    monkeypatch.setattr(loop, "write", original)
     loop.tick(now=later)
     assert Event.objects.filter(ticket=ticket, kind="sla_breached").count() == 2
 

@@ -156,10 +156,10 @@ def test_a_failing_timer_is_pushed_forward_and_the_loop_goes_on(org, monkeypatch
 
     original = loop.HANDLERS["first_response"]
 
-    def explode(ticket, timer, now):
-        if ticket.pk == first.pk:
+    def explode(firing, timer):
+        if firing.ticket.pk == first.pk:
             raise RuntimeError("boom")
-        original(ticket, timer, now)
+        original(firing, timer)
 
     monkeypatch.setitem(loop.HANDLERS, "first_response", explode)
     later = START + timedelta(hours=5)  # past the default P3 first-response target (4 h)

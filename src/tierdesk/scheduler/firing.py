@@ -1,0 +1,192 @@
+"""The effects of firing timers on one locked ticket, collected so a batch writes them together.
+
+A handler changes the ticket in memory and records what else its firing owes: audit events,
+alerts, re-armed timers. :func:`write` then saves a whole batch of firings with a fixed number
+of statements (one ticket update, one event insert, one timer delete and insert, one
+notification insert), whatever the batch size.
+
+A handler that must run a command on the ticket (an automatic escalation, an automatic close)
+calls :meth:`Firing.needs_command` first. Inside a batch that raises :class:`NeedsCommand` and the
+loop fires that timer on its own after the batch is written, so the command reads the ticket,
+its chain and its timers as the batch left them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from tierdesk.accounts.models import User
+from tierdesk.audit.batch import flush_many
+from tierdesk.audit.services import AuditTrail, ticket_chain
+from tierdesk.notifications import services as notifications
+from tierdesk.org.selectors import people_with_role
+from tierdesk.scheduler.models import Timer
+from tierdesk.scheduler.rows import update_many
+from tierdesk.scheduler.timers import TimerSpec
+from tierdesk.tickets.models import Ticket
+
+SYSTEM_CHANNEL = "system"
+# The ticket columns a handler may change without a command; restored if the handler fails.
+FLAG_FIELDS = ("first_response_breached", "resolution_breached", "ola_breached")
+
+
+class NeedsCommand(Exception):
+    """The timer must fire on its own: its handler runs a command on the ticket."""
+
+
+@dataclass
+class Alert:
+    kind: str
+    recipients: list[User]
+    what: str
+    dedup: str
+
+
+@dataclass
+class Rearm:
+    specs: list[TimerSpec]
+    replace: list[str]
+
+
+@dataclass
+class Roles:
+    """People by org role, read once per batch (the roles of a hierarchy step's recipients)."""
+
+    found: dict[str, list[User]] = field(default_factory=dict)
+
+    def people(self, role: str) -> list[User]:
+        if role not in self.found:
+            self.found[role] = people_with_role(role)
+        return self.found[role]
+
+
+@dataclass
+class Checkpoint:
+    snapshot: str
+    values: tuple[Any, ...]
+    saved: frozenset[str]
+    events: int
+    alerts: int
+    rearms: int
+
+
+@dataclass
+class Firing:
+    """What firing timers did to one ticket (held under its row lock) at ``now``."""
+
+    ticket: Ticket
+    now: datetime
+    alone: bool = False
+    roles: Roles = field(default_factory=Roles)
+    saved: set[str] = field(default_factory=set)
+    alerts: list[Alert] = field(default_factory=list)
+    rearms: list[Rearm] = field(default_factory=list)
+    trail: AuditTrail = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trail = AuditTrail(
+            chain=ticket_chain(self.ticket.pk),
+            actor_id=None,
+            channel=SYSTEM_CHANNEL,
+            at=self.now,
+            ticket_id=self.ticket.pk,
+        )
+
+    def save(self, *fields: str) -> None:
+        """Like a command's save: one version per firing that changed the ticket."""
+        self.ticket.version += 1
+        self.ticket.updated_at = self.now
+        self.saved.update(fields)
+
+    def event(self, kind: str, **values: Any) -> None:
+        self.trail.add(kind, **values)
+
+    def alert(self, kind: str, recipients: Iterable[User], what: str, *, dedup: str) -> None:
+        self.alerts.append(Alert(kind, list(recipients), what, dedup))
+
+    def arm(self, specs: Sequence[TimerSpec], *, replace: Iterable[str] = ()) -> None:
+        self.rearms.append(Rearm(list(specs), list(replace)))
+
+    def needs_command(self) -> None:
+        """A handler about to run a command on the ticket calls this before changing anything:
+        inside a batch the timer is put aside to fire on its own once the batch is written."""
+        if not self.alone:
+            raise NeedsCommand
+
+    def flush(self) -> None:
+        """Write what this firing owes so far: a command reads the ticket and chain afresh."""
+        write([self])
+
+    def checkpoint(self) -> Checkpoint:
+        ticket = self.ticket
+        return Checkpoint(
+            snapshot=json.dumps(ticket.sla_snapshot),
+            values=(ticket.version, ticket.updated_at, *(getattr(ticket, f) for f in FLAG_FIELDS)),
+            saved=frozenset(self.saved),
+            events=len(self.trail.pending),
+            alerts=len(self.alerts),
+            rearms=len(self.rearms),
+        )
+
+    def restore(self, point: Checkpoint) -> None:
+        """Undo a handler that failed half-way: the ticket and the owed effects as before it."""
+        ticket = self.ticket
+        ticket.sla_snapshot = json.loads(point.snapshot)
+        ticket.version, ticket.updated_at, *flags = point.values
+        for name, value in zip(FLAG_FIELDS, flags, strict=True):
+            setattr(ticket, name, value)
+        self.saved = set(point.saved)
+        del self.trail.pending[point.events :]
+        del self.alerts[point.alerts :]
+        del self.rearms[point.rearms :]
+
+
+def write(firings: Sequence[Firing]) -> None:
+    """Save the tickets, append the events, re-arm the timers and owe the alerts of a batch.
+
+    Runs in the batch's transaction, which holds every ticket's row lock.
+    """
+    changed = [f for f in firings if f.saved]
+    if changed:
+        fields = sorted(set().union(*(f.saved for f in changed)) | {"version", "updated_at"})
+        update_many([f.ticket for f in changed], fields)
+        for firing in changed:
+            firing.saved.clear()
+    flush_many([f.trail for f in firings])
+    _rearm(firings)
+    with notifications.one_write():
+        for firing in firings:
+            for alert in firing.alerts:
+                notifications.sla_alert(
+                    firing.ticket, alert.kind, alert.recipients, alert.what, dedup=alert.dedup
+                )
+            firing.alerts.clear()
+
+
+def _rearm(firings: Sequence[Firing]) -> None:
+    """Re-armed timers replace their kinds with new rows (see :func:`scheduler.timers.arm`)."""
+    cleared = Q()
+    fresh: dict[tuple[int, str], Timer] = {}
+    for firing in firings:
+        ticket_id = firing.ticket.pk
+        for rearm in firing.rearms:
+            kinds = set(rearm.replace) | {spec.kind for spec in rearm.specs}
+            if rearm.replace and kinds:
+                cleared |= Q(ticket_id=ticket_id, kind__in=sorted(kinds))
+                for kind in kinds:
+                    fresh.pop((ticket_id, kind), None)
+            for spec in rearm.specs:
+                fresh[(ticket_id, spec.kind)] = Timer(
+                    ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step
+                )
+        firing.rearms.clear()
+    if cleared:
+        Timer.objects.filter(cleared).delete()
+    if fresh:
+        Timer.objects.bulk_create(fresh.values())
