@@ -104,3 +104,4 @@ def test_audit_verify_exits_non_zero_naming_the_broken_event(org, run):
     result = run("audit", "verify")
     assert result.exit_code == 1
     assert "event" in result.stderr
+    assert run("audit", "verify", "--workers", "2").stderr == result.stderr

@@ -1,0 +1,107 @@
+"""The walk streams events and heads side by side: its verdicts must not depend on where
+pages end, and it must rank breaks as it always did."""
+
+from __future__ import annotations
+
+import pytest
+
+from tierdesk.audit import walk as walk_module
+from tierdesk.audit.models import ChainHead, Event
+from tierdesk.audit.verify import verify
+from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tickets(org):
+    made = []
+    for number in range(12):
+        ticket = create_ticket(NewTicket(title=f"Printer {number}"), requester=org.requester)
+        add_comment(ticket, "looking", actor=org.l1_agent)
+        made.append(ticket)
+    return made
+
+
+@pytest.fixture(params=[2, 3, 5000], ids=["pages-of-2", "pages-of-3", "one-page"])
+def page_size(request, monkeypatch):
+    monkeypatch.setattr(walk_module, "BATCH", request.param)
+    return request.param
+
+
+@pytest.fixture(params=[1, 3], ids=["one-range", "three-ranges"])
+def workers(request):
+    """Inside the test's transaction the ranges of several workers are walked in turn,
+    which is what decides the verdict when they run in processes."""
+    return request.param
+
+
+def chains_in_order():
+    return list(Event.objects.order_by("chain").values_list("chain", flat=True).distinct())
+
+
+def test_an_intact_trail_counts_every_event_and_chain(tickets, page_size, workers):
+    seen = []
+    report = verify(progress=seen.append, workers=workers)
+    assert report.ok
+    assert report.events == sum(seen) == Event.objects.count()
+    assert report.chains == ChainHead.objects.count()
+
+
+def test_the_first_broken_event_in_chain_order_is_named(tickets, page_size, workers):
+    chains = chains_in_order()
+    later = Event.objects.filter(chain=chains[-2]).order_by("seq").first()
+    earlier = Event.objects.filter(chain=chains[3]).order_by("seq").last()
+    Event.objects.filter(pk__in=[later.pk, earlier.pk]).update(note="rewritten")
+    report = verify(workers=workers)
+    broken = report.first_break
+    assert broken is not None
+    assert (broken.chain, broken.event_id) == (chains[3], earlier.pk)
+    assert report.events == Event.objects.filter(chain__lt=chains[3]).count() + earlier.seq - 1
+
+
+def test_a_chain_whose_head_row_was_deleted_is_named(tickets, page_size, workers):
+    chain = chains_in_order()[5]
+    ChainHead.objects.filter(chain=chain).delete()
+    report = verify(workers=workers)
+    broken = report.first_break
+    assert broken is not None
+    assert broken.chain == chain
+    assert "head says nothing" in broken.reason
+    assert report.events == Event.objects.filter(chain__lte=chain).count()
+
+
+def test_a_head_left_without_events_is_named_after_every_chain_was_walked(
+    tickets, page_size, workers
+):
+    chains = chains_in_order()
+    Event.objects.filter(chain=chains[4]).delete()
+    Event.objects.filter(chain=chains[7]).delete()
+    broken = verify(workers=workers).first_break
+    assert broken is not None
+    assert broken.chain == chains[4]
+    assert "chain deleted" in broken.reason
+
+
+def test_an_altered_head_is_reported_before_an_earlier_broken_event(tickets, page_size, workers):
+    chains = chains_in_order()
+    Event.objects.filter(chain=chains[0], seq=1).update(note="rewritten")
+    ChainHead.objects.filter(chain=chains[-1]).update(mac="0" * 64)
+    broken = verify(workers=workers).first_break
+    assert broken is not None
+    assert broken.chain == chains[-1]
+    assert "MAC" in broken.reason
+
+
+def test_a_history_without_ticket_is_named_by_the_smallest_ticket_id(tickets, page_size, workers):
+    from tierdesk.notifications.models import Notification
+    from tierdesk.scheduler.models import Timer
+    from tierdesk.tickets.models import Ticket, TierStint
+
+    gone = sorted(ticket.pk for ticket in tickets)[-3:]
+    for model in (TierStint, Timer, Notification):
+        model.objects.filter(ticket__in=gone).delete()
+    Ticket.objects.filter(pk__in=gone).delete()
+    broken = verify(workers=workers).first_break
+    assert broken is not None
+    assert broken.chain == f"ticket:{gone[0]}"
