@@ -31,7 +31,6 @@ from tierdesk.intake_email.services.parsepool import (
     TIMEOUT,
     UNPARSEABLE,
     ParseResult,
-    ParseWorker,
     get_pool,
 )
 from tierdesk.intake_email.services.peek import peek
@@ -84,7 +83,7 @@ class Stored:
     duplicate: bool
 
 
-def _desk_address(source: Source) -> str:
+def desk_address_for(source: Source) -> str:
     served = desk_addresses()
     for address in source.envelope_to:
         if address.lower() in served:
@@ -118,7 +117,7 @@ def store(raw: bytes, source: Source, *, enqueue: bool = True) -> Stored:
                 source_acked=source.acked,
                 envelope_from=source.envelope_from[:320],
                 envelope_to=list(source.envelope_to)[:100],
-                desk_address=_desk_address(source),
+                desk_address=desk_address_for(source),
                 message_id=(summary.message_id or "")[:1000],
                 content_hash=content_hash,
                 size=len(raw),
@@ -228,47 +227,7 @@ def ingest_many(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> Counter[str]:
-    """Store and process messages one after another, in constant memory.
+    """Import messages one after another, in constant memory (see ``importing``)."""
+    from tierdesk.intake_email.services.importing import import_messages
 
-    The parse of one message runs in the worker while this process stores and applies the
-    previous one, so a bulk import keeps two cores busy. Each message is stored (committed)
-    before it is processed, as with every other channel.
-    """
-    counts: Counter[str] = Counter()
-    options = parse_options()
-    timeout = conf.parse_timeout()
-    limit = conf.max_message_bytes()
-
-    def done(outcome: str) -> None:
-        counts[outcome] += 1
-        if progress:
-            progress(outcome)
-
-    with get_pool().worker() as worker:
-        inflight: tuple[int, bytes] | None = None
-        for raw in raws:
-            stored = store(raw, source, enqueue=False)
-            if stored.duplicate:
-                done("duplicate")
-                continue
-            if len(raw) > limit:
-                quarantine_oversize(stored.pk, raw)
-                done(InboundStatus.QUARANTINED)
-                continue
-            previous = _collect(worker, inflight, timeout)
-            worker.begin(raw, options)
-            if previous is not None:
-                done(finish(previous[0], previous[1], previous[2]))
-            inflight = (stored.pk, raw)
-        last = _collect(worker, inflight, timeout)
-        if last is not None:
-            done(finish(last[0], last[1], last[2]))
-    return counts
-
-
-def _collect(
-    worker: ParseWorker, inflight: tuple[int, bytes] | None, timeout: float
-) -> tuple[int, bytes, ParseResult] | None:
-    if inflight is None:
-        return None
-    return inflight[0], inflight[1], worker.finish(timeout)
+    return import_messages(raws, source, progress=progress)

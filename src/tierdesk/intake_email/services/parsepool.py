@@ -52,6 +52,7 @@ class ParseWorker:
         self.target = target
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
+        self.pending = False  # a message was handed over and its reply not read yet
 
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         if self.process is None or self.process.poll() is not None:
@@ -68,6 +69,7 @@ class ParseWorker:
         process = self._ensure_started()
         encoded = json.dumps(options).encode()
         self.started_at = time.monotonic()
+        self.pending = True
         assert process.stdin is not None
         try:
             process.stdin.write(OPTIONS_HEADER.pack(len(encoded)) + encoded)
@@ -80,6 +82,7 @@ class ParseWorker:
     def finish(self, timeout: float) -> ParseResult:
         """The result of the message handed over by ``begin``, or why there is none."""
         process = self.process
+        self.pending = False
         if process is None or process.stdout is None:
             return ParseResult(None, CRASHED, "the parser process could not be started")
         deadline = self.started_at + timeout
@@ -100,6 +103,15 @@ class ParseWorker:
         return ParseResult(
             None, UNPARSEABLE if status == "unparseable" else ERROR, str(value), seconds
         )
+
+    def ready(self) -> bool:
+        """Whether the reply to the message in flight can be read without waiting."""
+        process = self.process
+        if process is None or process.stdout is None:
+            return True  # ``finish`` answers at once
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout.fileno(), selectors.EVENT_READ)
+            return bool(selector.select(0))
 
     @staticmethod
     def _read(process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
@@ -123,6 +135,7 @@ class ParseWorker:
 
     def kill(self) -> None:
         process, self.process = self.process, None
+        self.pending = False
         if process is None:
             return
         if process.poll() is None:
@@ -157,6 +170,10 @@ class ParsePool:
         try:
             yield worker
         finally:
+            if worker.pending:
+                # Left with a reply unread (the caller failed midway): that reply would be
+                # taken as the next caller's, so the process goes and a fresh one starts.
+                worker.kill()
             self._idle.put(worker)
 
     def parse(self, raw: bytes, timeout: float, **options: Any) -> ParseResult:

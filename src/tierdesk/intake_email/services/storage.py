@@ -70,8 +70,9 @@ def discard_raw(raw_path: str) -> None:
 def write_quarantine_copy(message_id: int, raw: bytes) -> Path:
     """The quarantined message as a plain ``.eml`` an admin can open or hand to a tool."""
     path = quarantine_dir() / f"{message_id}.eml"
-    if not path.exists():
-        _write_durably(path, raw)
+    # Always (re)written: a bulk import writes it before its transaction commits, and a
+    # transaction rolled back by a crash may leave a file under an id SQLite hands out again.
+    _write_durably(path, raw)
     return path
 
 

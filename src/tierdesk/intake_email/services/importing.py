@@ -1,0 +1,276 @@
+"""Bulk import (an mbox, a Maildir): each message stored and acted on in one transaction.
+
+Channels that must acknowledge a message (SMTP, IMAP) commit its raw bytes first and process
+them afterwards. An import has nobody to acknowledge: the file still holds every message, so
+a message can be stored and become its ticket, reply or event in a single transaction. When
+the process dies, a message is either fully landed or not stored at all, and importing the
+file again (same mailbox) takes exactly the ones not yet landed. That saves a commit, a
+re-read and a lock per message. A message that cannot be acted on is still stored and
+quarantined, as on every channel.
+
+Messages land in a shared transaction that commits every ``COMMIT_SECONDS`` (each message in
+its own savepoint): one commit, an fsync on PostgreSQL, for many messages, while row locks
+and SQLite's write lock are held for at most about that long, and never while waiting for
+the parser. Duplicates are looked up for a chunk of messages in one query, and the worker
+process parses the next message while this one writes the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import TracebackType
+
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from tierdesk.core.errors import DomainError
+from tierdesk.intake_email import conf
+from tierdesk.intake_email.models import InboundMessage, InboundStatus, QuarantineReason
+from tierdesk.intake_email.parsing import ParsedMessage
+from tierdesk.intake_email.services import ingest, storage
+from tierdesk.intake_email.services.apply import apply
+from tierdesk.intake_email.services.parsepool import ParseResult, ParseWorker, get_pool
+from tierdesk.intake_email.services.quarantine import Quarantine, quarantine, quarantine_oversize
+from tierdesk.org import policies
+
+log = logging.getLogger(__name__)
+CHUNK_MESSAGES = 200
+CHUNK_BYTES = 16 * 1024 * 1024  # a chunk of big messages stays small in memory
+COMMIT_SECONDS = 0.1
+COMMIT_MESSAGES = 50
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    raw: bytes
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    detail: str
+
+
+def import_messages(
+    raws: Iterable[bytes],
+    source: ingest.Source,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Counter[str]:
+    """Import messages one after another, in constant memory; returns outcome counts."""
+    counts: Counter[str] = Counter()
+    options = ingest.parse_options()
+    timeout = conf.parse_timeout()
+    limit = conf.max_message_bytes()
+
+    def done(outcome: str) -> None:
+        counts[outcome] += 1
+        if progress:
+            progress(outcome)
+
+    with get_pool().worker() as worker, Batches(COMMIT_SECONDS, COMMIT_MESSAGES) as batches:
+        inflight: Incoming | None = None  # handed to the worker, not yet landed
+        for chunk in _chunks(raws):
+            known = _already_stored(source.mailbox, chunk)
+            for incoming in chunk:
+                if incoming.content_hash in known or (
+                    inflight is not None and inflight.content_hash == incoming.content_hash
+                ):
+                    log.info("mail: duplicate in %s dropped", source.mailbox)
+                    done(DUPLICATE)
+                    continue
+                known.add(incoming.content_hash)
+                if len(incoming.raw) > limit:
+                    batches.commit()  # its notice goes out on its own
+                    done(_land_oversize(incoming, source))
+                    continue
+                previous = _collect(worker, inflight, timeout, batches)
+                worker.begin(incoming.raw, options)
+                inflight = incoming
+                if previous is not None:
+                    done(batches.land(previous[0], source, previous[1]))
+        last = _collect(worker, inflight, timeout, batches)
+        if last is not None:
+            done(batches.land(last[0], source, last[1]))
+    return counts
+
+
+def _chunks(raws: Iterable[bytes]) -> Iterator[list[Incoming]]:
+    chunk: list[Incoming] = []
+    size = 0
+    for raw in raws:
+        chunk.append(Incoming(raw, hashlib.sha256(raw).hexdigest()))
+        size += len(raw)
+        if len(chunk) >= CHUNK_MESSAGES or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _already_stored(mailbox: str, chunk: list[Incoming]) -> set[str]:
+    hashes = {incoming.content_hash for incoming in chunk}
+    stored = InboundMessage.objects.filter(mailbox=mailbox, content_hash__in=hashes)
+    return set(stored.values_list("content_hash", flat=True))
+
+
+def _collect(
+    worker: ParseWorker, inflight: Incoming | None, timeout: float, batches: Batches
+) -> tuple[Incoming, ParseResult] | None:
+    if inflight is None:
+        return None
+    if not worker.ready():
+        batches.commit()  # no locks held while a slow message parses
+    return inflight, worker.finish(timeout)
+
+
+class Batches:
+    """Landing messages in shared transactions, each committed after ``seconds`` or
+    ``size`` messages; leaving the block commits the last one (rolls it back on error)."""
+
+    def __init__(self, seconds: float, size: int) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._atomic: transaction.Atomic | None = None
+        self._pin: AbstractContextManager[None] | None = None
+        self._opened = 0.0
+        self._landed = 0
+
+    def land(self, incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
+        if self._atomic is None:
+            # One read of the desk policies per batch, as per request or scheduler tick: the
+            # messages of one transaction see one configuration.
+            self._pin = policies.pinned()
+            self._pin.__enter__()
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+            self._opened, self._landed = time.monotonic(), 0
+        outcome = land(incoming, source, result)
+        self._landed += 1
+        if self._landed >= self.size or time.monotonic() - self._opened >= self.seconds:
+            self.commit()
+        return outcome
+
+    def commit(self) -> None:
+        self._close(None, None, None)
+
+    def __enter__(self) -> Batches:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._close(kind, value, traceback)
+
+    def _close(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        atomic, self._atomic = self._atomic, None
+        pin, self._pin = self._pin, None
+        try:
+            if atomic is not None:
+                atomic.__exit__(kind, value, traceback)
+        finally:
+            if pin is not None:
+                pin.__exit__(None, None, None)
+
+
+def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
+    """Store one parsed message and act on it in one transaction (a savepoint when a batch
+    is open); returns its status, ``duplicate`` when another process stored the same bytes
+    first."""
+    if result.parsed is None:
+        reason = ingest.FAILURE_REASONS.get(result.failure or "", QuarantineReason.PROCESSING_ERROR)
+        return _store_quarantined(incoming, source, Failure(reason, result.detail))
+    inserted = False
+    path = ""
+    try:
+        with transaction.atomic():
+            message, path = _insert(incoming, source, result.parsed)
+            inserted = True
+            apply(message, incoming.raw, result.parsed)
+            message.processed_at = timezone.now()
+            message.save(update_fields=ingest.RESULT_FIELDS)
+            return str(message.status)
+    except IntegrityError as exc:
+        storage.discard_raw(path)
+        if not inserted:
+            if _already_stored(source.mailbox, [incoming]):
+                return DUPLICATE  # another importer stored these bytes a moment ago
+            raise
+        failure = _failure(exc)
+    except (OperationalError, InterfaceError):
+        storage.discard_raw(path)
+        raise  # the database is away: nothing of this message is stored; import again
+    except Exception as exc:
+        storage.discard_raw(path)
+        failure = _failure(exc)
+    except BaseException:
+        storage.discard_raw(path)
+        raise
+    return _store_quarantined(incoming, source, failure)
+
+
+def _insert(
+    incoming: Incoming, source: ingest.Source, parsed: ParsedMessage
+) -> tuple[InboundMessage, str]:
+    raw = incoming.raw
+    inline, path = storage.save_raw(raw)
+    message = InboundMessage.objects.create(
+        mailbox=source.mailbox[:200],
+        channel=source.channel,
+        source_ref=source.source_ref,
+        source_acked=source.acked,
+        envelope_from=source.envelope_from[:320],
+        envelope_to=list(source.envelope_to)[:100],
+        desk_address=ingest.desk_address_for(source),
+        message_id=(parsed.message_id or "")[:1000],
+        content_hash=incoming.content_hash,
+        size=len(raw),
+        raw=inline,
+        raw_path=path,
+        from_address=(parsed.from_address or "").lower()[:320],
+        subject=parsed.subject[:500],
+        received_at=timezone.now(),
+        attempts=1,
+    )
+    return message, path
+
+
+def _failure(exc: Exception) -> Failure:
+    """The quarantine reason for an exception out of ``apply``, as ``ingest.finish`` gives."""
+    if isinstance(exc, Quarantine):
+        return Failure(exc.reason, exc.detail)
+    if not isinstance(exc, DomainError):
+        log.error("mail import: processing failed", exc_info=exc)
+    return Failure(QuarantineReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def _store_quarantined(incoming: Incoming, source: ingest.Source, failure: Failure) -> str:
+    stored = ingest.store(incoming.raw, source, enqueue=False)
+    if stored.duplicate:
+        return DUPLICATE
+    quarantine(stored.pk, failure.reason, failure.detail, incoming.raw)
+    return InboundStatus.QUARANTINED
+
+
+def _land_oversize(incoming: Incoming, source: ingest.Source) -> str:
+    stored = ingest.store(incoming.raw, source, enqueue=False)
+    if stored.duplicate:
+        return DUPLICATE
+    quarantine_oversize(stored.pk, incoming.raw)
+    return InboundStatus.QUARANTINED

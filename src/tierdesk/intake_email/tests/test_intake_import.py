@@ -1,0 +1,90 @@
+"""Bulk import: every message lands exactly once, even when the import dies midway and is
+run again; what cannot be acted on is kept in quarantine, never lost."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import pytest
+from django.db import OperationalError
+
+from tierdesk.intake_email.models import InboundMessage, InboundStatus, QuarantineReason
+from tierdesk.intake_email.services import apply as apply_module
+from tierdesk.intake_email.services.ingest import Source, ingest_many
+from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
+from tierdesk.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = Source(mailbox="import:archive", channel="import", default_address=HELPDESK)
+
+
+def _archive(count: int) -> list[bytes]:
+    return [make_mail(subject=f"Archived request {n}") for n in range(count)]
+
+
+def _fail_on(monkeypatch: pytest.MonkeyPatch, subject: str, error: BaseException) -> None:
+    real = apply_module.create_ticket
+
+    def create_ticket(new, **kwargs):  # type: ignore[no-untyped-def]
+        if new.title == subject:
+            raise error
+        return real(new, **kwargs)
+
+    monkeypatch.setattr(apply_module, "create_ticket", create_ticket)
+
+
+def test_an_import_that_dies_midway_lands_each_message_once_when_run_again(desk, monkeypatch):
+    archive = _archive(5)
+    _fail_on(monkeypatch, "Archived request 3", SystemExit("killed"))
+    with pytest.raises(SystemExit):
+        ingest_many(iter(archive), SOURCE)
+
+    monkeypatch.undo()
+    counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts["processed"] + counts["duplicate"] == 5
+    assert sorted(Ticket.objects.values_list("title", flat=True)) == [
+        f"Archived request {n}" for n in range(5)
+    ]
+    hashes = Counter(InboundMessage.objects.values_list("content_hash", flat=True))
+    assert sorted(hashes) == sorted(hashlib.sha256(raw).hexdigest() for raw in archive)
+    assert set(hashes.values()) == {1}
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_a_message_the_import_cannot_act_on_is_quarantined_and_the_rest_land(desk, monkeypatch):
+    _fail_on(monkeypatch, "Archived request 1", RuntimeError("routing table on fire"))
+
+    counts = ingest_many(iter(_archive(3)), SOURCE)
+
+    assert counts == Counter({"processed": 2, "quarantined": 1})
+    stuck = InboundMessage.objects.get(status=InboundStatus.QUARANTINED)
+    assert stuck.subject == "Archived request 1"
+    assert stuck.reason == QuarantineReason.PROCESSING_ERROR
+    assert "routing table on fire" in stuck.detail
+    assert stuck.ticket is None
+    assert Ticket.objects.count() == 2
+
+
+def test_the_same_message_twice_in_one_archive_lands_once(desk):
+    first, second = _archive(2)
+
+    counts = ingest_many(iter([first, first, second, first, second]), SOURCE)
+
+    assert counts == Counter({"processed": 2, "duplicate": 3})
+    assert Ticket.objects.count() == 2
+
+
+def test_a_database_outage_stops_the_import_with_nothing_half_stored(desk, monkeypatch):
+    _fail_on(monkeypatch, "Archived request 1", OperationalError("database is locked"))
+    archive = _archive(3)
+
+    with pytest.raises(OperationalError):
+        ingest_many(iter(archive), SOURCE)
+    assert not InboundMessage.objects.filter(subject="Archived request 1").exists()
+
+    monkeypatch.undo()
+    ingest_many(iter(archive), SOURCE)
+    assert Ticket.objects.count() == 3
