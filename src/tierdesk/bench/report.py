@@ -118,6 +118,9 @@ def _generation(document: dict[str, Any]) -> list[str]:
             generated = info.get("generation", {})
             if not generated:
                 continue
+            if generated.get("seconds") is None:
+                lines.append(f"- {vendor}, {int(size):,} tickets: reused, generation not recorded")
+                continue
             lines.append(
                 f"- Generation, {vendor}, {int(size):,} tickets: {generated.get('seconds')} s "
                 f"({_number(generated.get('tickets_per_second'))} tickets/s, "

@@ -31,6 +31,10 @@ def _generate(spec: dict[str, Any], meta_path: Path) -> dict[str, Any]:
         if meta.get("tickets") == spec["tickets"] and Ticket.objects.exists():
             say(f"reusing the {spec['tickets']:,} tickets generated {meta['generated_at']}")
             return {**meta["generation"], "reused": True}
+    if spec.get("reuse") and Ticket.objects.exists():
+        # Generating on top of a filled database would double it: reuse it as it is.
+        say("reusing a database whose generation was not recorded")
+        return {"tickets": Ticket.objects.count(), "reused": True}
     total, done, shown = spec["tickets"], 0, -1
 
     def progress(count: int) -> None:
@@ -81,7 +85,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     migrated = time.perf_counter() - started
-    generation = _generate(spec, data_dir / f"{spec['name']}.json")
+    # One record per database kind: the SQLite file and the PostgreSQL database share a name.
+    generation = _generate(spec, data_dir / f"{spec['name']}-{connection.vendor}.json")
     names = [n for n in scenarios.ORDER if n in spec["scenarios"]]
     prepared = fixtures.build() if HTTP_SCENARIOS & set(names) else fixtures.Fixtures()
     ctx = Context(

@@ -84,7 +84,8 @@ def import_messages(
                 if incoming.content_hash in known or (
                     inflight is not None and inflight.content_hash == incoming.content_hash
                 ):
-                    log.info("mail: duplicate in %s dropped", source.mailbox)
+                    # Counted in the import's outcome; one line each would flood the log.
+                    log.debug("mail: duplicate in %s dropped", source.mailbox)
                     done(DUPLICATE)
                     continue
                 known.add(incoming.content_hash)
