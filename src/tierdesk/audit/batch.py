@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
-from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
+from tierdesk.audit.chain import GENESIS, head_mac
 from tierdesk.audit.models import ChainHead, Event
 from tierdesk.audit.services import AuditTrail, audit_key
 
@@ -42,27 +42,8 @@ def flush_many(trails: Sequence[AuditTrail]) -> list[Event]:
     key = audit_key()
     events = []
     for trail in trails:
-        seq, prev = tips[trail.chain]
-        for pending in trail.pending:
-            seq += 1
-            # The same dict for hash and row, as AuditTrail.flush builds it.
-            hashed = {
-                "chain": trail.chain,
-                "seq": seq,
-                "ticket_id": trail.ticket_id,
-                "actor_id": trail.actor_id,
-                "channel": trail.channel,
-                "kind": pending.kind,
-                "field": pending.field,
-                "before": pending.before,
-                "after": pending.after,
-                "note": pending.note,
-                "data": pending.data,
-                "created_at": trail.at,
-            }
-            digest = link(key, prev, canonical(**hashed))
-            events.append(Event(**hashed, prev_hash=prev, hash=digest))
-            prev = digest
+        chained, seq, prev = trail.linked_events(key, *tips[trail.chain])
+        events += chained
         tips[trail.chain] = (seq, prev)
         trail.pending.clear()
     Event.objects.bulk_create(events)

@@ -56,27 +56,15 @@ class AuditTrail:
         if before != after:
             self.add("field_changed", field=field_name, before=before, after=after)
 
-    def flush(self, *, new_chain: bool = False) -> list[Event]:
-        """Append the pending events to the chain. Must run inside the command's transaction.
+    def linked_events(self, key: bytes, seq: int, prev: str) -> tuple[list[Event], int, str]:
+        """The pending events as rows chained after (``seq``, ``prev``), and the new tip.
 
-        ``new_chain`` skips reading the head for a chain that cannot exist yet (a ticket
-        created in this transaction), saving a query on the hottest path.
+        Every writer of a chain builds its rows here, so the hash covers exactly the columns
+        that are stored, the same way everywhere.
         """
-        if not self.pending:
-            return []
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("audit events must be written inside the command's transaction")
-        head = (
-            None
-            if new_chain
-            else (ChainHead.objects.select_for_update().filter(chain=self.chain).first())
-        )
-        seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-        key = audit_key()
         events = []
         for pending in self.pending:
             seq += 1
-            # One dict for both: the hash must cover exactly the columns that are stored.
             hashed = {
                 "chain": self.chain,
                 "seq": seq,
@@ -94,6 +82,26 @@ class AuditTrail:
             digest = link(key, prev, canonical(**hashed))
             events.append(Event(**hashed, prev_hash=prev, hash=digest))
             prev = digest
+        return events, seq, prev
+
+    def flush(self, *, new_chain: bool = False) -> list[Event]:
+        """Append the pending events to the chain. Must run inside the command's transaction.
+
+        ``new_chain`` skips reading the head for a chain that cannot exist yet (a ticket
+        created in this transaction), saving a query on the hottest path.
+        """
+        if not self.pending:
+            return []
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit events must be written inside the command's transaction")
+        head = (
+            None
+            if new_chain
+            else (ChainHead.objects.select_for_update().filter(chain=self.chain).first())
+        )
+        seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+        key = audit_key()
+        events, seq, prev = self.linked_events(key, seq, prev)
         Event.objects.bulk_create(events)
         mac = head_mac(key, self.chain, seq, prev)
         if head is None:
