@@ -232,13 +232,7 @@ def _insert(
     raw = incoming.raw
     inline, path = storage.save_raw(raw)
     message = InboundMessage.objects.create(
-        mailbox=source.mailbox[:200],
-        channel=source.channel,
-        source_ref=source.source_ref,
-        source_acked=source.acked,
-        envelope_from=source.envelope_from[:320],
-        envelope_to=list(source.envelope_to)[:100],
-        desk_address=ingest.desk_address_for(source),
+        **ingest.source_columns(source),
         message_id=(parsed.message_id or "")[:1000],
         content_hash=incoming.content_hash,
         size=len(raw),

@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -83,6 +84,19 @@ class Stored:
     duplicate: bool
 
 
+def source_columns(source: Source) -> dict[str, Any]:
+    """Where a message came from, as the columns of its stored row (cut to their sizes)."""
+    return {
+        "mailbox": source.mailbox[:200],
+        "channel": source.channel,
+        "source_ref": source.source_ref,
+        "source_acked": source.acked,
+        "envelope_from": source.envelope_from[:320],
+        "envelope_to": list(source.envelope_to)[:100],
+        "desk_address": desk_address_for(source),
+    }
+
+
 def desk_address_for(source: Source) -> str:
     served = desk_addresses()
     for address in source.envelope_to:
@@ -111,13 +125,7 @@ def store(raw: bytes, source: Source, *, enqueue: bool = True) -> Stored:
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
-                mailbox=source.mailbox[:200],
-                channel=source.channel,
-                source_ref=source.source_ref,
-                source_acked=source.acked,
-                envelope_from=source.envelope_from[:320],
-                envelope_to=list(source.envelope_to)[:100],
-                desk_address=desk_address_for(source),
+                **source_columns(source),
                 message_id=(summary.message_id or "")[:1000],
                 content_hash=content_hash,
                 size=len(raw),
