@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -21,27 +21,7 @@ def test_two_workers_racing_for_the_same_due_timers_fire_each_exactly_once(org):
     assert connection.vendor == "postgresql", "this test proves SKIP LOCKED on PostgreSQL"
     tickets = [create_ticket(NewTicket(title=f"T{i}"), requester=org.requester) for i in range(20)]
     later = timezone.now() + timedelta(days=30)
-    barrier = threading.Barrier(2)
-    results = []
-
-    def work() -> None:
-        # Like a real worker: tick until a tick finds nothing (bounded), since a timer whose
-        # ticket the other worker holds this instant is left for the next tick.
-        try:
-            barrier.wait()
-            for _ in range(20):
-                result = loop.tick(now=later)
-                results.append(result)
-                if result.fired == 0 and not Timer.objects.filter(due_at__lte=later).exists():
-                    break
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    _race_two_workers(later, ticks=20)
     for ticket in tickets:
         breaches = Event.objects.filter(ticket=ticket, kind="sla_breached")
         assert sorted(breaches.values_list("field", flat=True)) == ["first_response", "resolution"]
@@ -75,25 +55,7 @@ def test_two_workers_survive_automatic_escalations_that_re_arm_timers(org):
     OlaPolicy.objects.create(tier=1, priority="P3", budget_minutes=30, auto_escalate=True)
     tickets = [create_ticket(NewTicket(title=f"E{i}"), requester=org.requester) for i in range(30)]
     later = timezone.now() + timedelta(days=30)
-    barrier = threading.Barrier(2)
-    results = []
-
-    def work() -> None:
-        try:
-            barrier.wait()
-            for _ in range(30):
-                result = loop.tick(now=later)
-                results.append(result)
-                if result.fired == 0 and not Timer.objects.filter(due_at__lte=later).exists():
-                    break
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    results = _race_two_workers(later, ticks=30)
     assert sum(r.failed for r in results) == 0  # a deadlock would show as a failed timer
     assert not Timer.objects.filter(due_at__lte=later).exists()
     for ticket in tickets:
@@ -105,3 +67,29 @@ def test_two_workers_survive_automatic_escalations_that_re_arm_timers(org):
             "first_response",
             "resolution",
         ]
+
+
+def _race_two_workers(now: datetime, *, ticks: int) -> list[loop.TickResult]:
+    """Two scheduler workers started together, each ticking at ``now`` like a real worker:
+    until a tick finds nothing (bounded by ``ticks``), since a timer whose ticket the other
+    worker holds this instant is left for the next tick."""
+    barrier = threading.Barrier(2)
+    results: list[loop.TickResult] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(ticks):
+                result = loop.tick(now=now)
+                results.append(result)
+                if result.fired == 0 and not Timer.objects.filter(due_at__lte=now).exists():
+                    break
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
