@@ -17,6 +17,7 @@ from django.db import transaction
 
 from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
+from tierdesk.core.rows import insert_many
 
 
 def audit_key() -> bytes:
@@ -102,12 +103,10 @@ class AuditTrail:
         seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
         key = audit_key()
         events, seq, prev = self.linked_events(key, seq, prev)
-        Event.objects.bulk_create(events)
+        insert_many(events)
         mac = head_mac(key, self.chain, seq, prev)
         if head is None:
-            ChainHead.objects.bulk_create(
-                [ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac)]
-            )
+            insert_many([ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac)])
         else:
             ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev, mac=mac)
         self.pending.clear()

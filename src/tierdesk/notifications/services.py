@@ -1,10 +1,12 @@
 """Notifications owed to people, written in the command's transaction (an outbox) and
 delivered after commit by a task. The dedup key makes a retried step notify each person once.
 
-Each notification is rendered here, per recipient and in their language, from the templates
-of its kind (see :mod:`tierdesk.notifications.rendering`); delivery only adds the transport
-headers. SLA alerts, which the scheduler owes by the thousand, are the exception: their
-context is frozen here and rendered at delivery (:func:`render_owed`), saying the same.
+What a notification says is fixed here: its template context is frozen (plain values only)
+and it is rendered from those values, per recipient and in their language, at delivery
+(:func:`render_owed`; see :mod:`tierdesk.notifications.rendering`). Rendering three templates
+per person was a tenth of opening a ticket and the bulk of the scheduler's alerts, so it is
+done off the command. A row that is never delivered (a suppressed acknowledgement) keeps
+its frozen context: what it would have said.
 
 Internal notes never reach this module: ``public_reply`` is the only way comment text
 leaves the desk, and it refuses internal comments.
@@ -12,6 +14,7 @@ leaves the desk, and it refuses internal comments.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,9 +23,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
+from tierdesk.core.rows import insert_many
 from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
 from tierdesk.notifications.queueing import enqueue_with_transaction
@@ -85,29 +90,20 @@ def queue(
     template: str | None = None,
     status: str = NotificationStatus.PENDING,
     note: str = "",
-    render_later: bool = False,
 ) -> list[Notification]:
     """Owe ``recipients`` a message; the same ``dedup`` for the same person is a no-op.
 
-    Rendered now, per person, so the row shows exactly what was (or will be) sent; with
-    ``render_later``, the context is frozen now (plain values: the ticket itself is left
-    out) and the message is rendered from it, for the row's recipient, at delivery.
+    The context is frozen now (plain values: the ticket itself is left out) and the message
+    is rendered from it, for the row's recipient and in their language, at delivery.
     """
     now = timezone.now()
     people = {p.pk: p for p in recipients if p is not None and p.is_active}.values()
     base = {**_context(ticket), **(context or {})}
-    frozen = None
-    if render_later:
-        values = {name: value for name, value in base.items() if name != "ticket"}
-        frozen = {"template": template or kind, "context": freeze(values)}
+    values = {name: value for name, value in base.items() if name != "ticket"}
+    frozen = {"template": template or kind, "context": freeze(values)}
     rows = []
     for person in people:
         language = language_for(person.language)
-        subject = body = body_html = ""
-        if frozen is None:
-            rendered = render(template or kind, {**base, "recipient": person}, language)
-            subject = _tagged(rendered.subject, ticket.key if ticket else None)
-            body, body_html = rendered.text, rendered.html
         rows.append(
             Notification(
                 dedup_key=f"{dedup}:{person.pk}"[:200],
@@ -116,9 +112,6 @@ def queue(
                 ticket=ticket,
                 kind=kind,
                 language=language,
-                subject=subject,
-                body=body,
-                body_html=body_html,
                 render_later=frozen,
                 message_id=new_message_id(ticket),
                 status=status,
@@ -157,7 +150,7 @@ def render_owed(notification: Notification) -> None:
 def _save(rows: list[Notification]) -> list[Notification]:
     if not rows:
         return []
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_many(rows, ignore_conflicts=True)
     keys = [row.dedup_key for row in rows if row.status == NotificationStatus.PENDING]
     if keys:
         enqueue_with_transaction(lambda: _enqueue(keys))
@@ -171,22 +164,33 @@ def _enqueue(keys: list[str]) -> None:
 
 
 def recent_acknowledgements(
-    address: str, *, within: timedelta = timedelta(hours=1), up_to: int | None = None
+    address: str, *, up_to: int, within: timedelta = timedelta(hours=1)
 ) -> int:
-    """Acknowledgements sent or owed to ``address`` lately; counting stops at ``up_to``.
+    """Acknowledgements sent or owed to ``address`` lately, counted up to ``up_to``.
 
     An address over its limit (a mail loop) keeps getting tickets: a capped count reads
-    ``up_to`` index entries instead of all of that hour's.
+    ``up_to`` index entries instead of all of that hour's. Every new ticket asks, so it is
+    one raw statement that names the partial index's kind literally (SQLite uses a partial
+    index only for a WHERE that spells out its condition).
     """
-    recent = Notification.objects.filter(
-        kind=ACKNOWLEDGEMENT,
-        to_address=address.lower(),
-        created_at__gte=timezone.now() - within,
-        status__in=(NotificationStatus.PENDING, NotificationStatus.SENT),
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - within)
+    with connection.cursor() as cursor:
+        cursor.execute(_recent_acknowledgements_sql(), [address.lower(), since, up_to])
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+@functools.cache
+def _recent_acknowledgements_sql() -> str:
+    quote, table = connection.ops.quote_name, Notification._meta.db_table
+    owed = ", ".join(
+        f"'{status}'" for status in (NotificationStatus.PENDING, NotificationStatus.SENT)
     )
-    if up_to is None:
-        return recent.count()
-    return len(recent.values_list("pk", flat=True)[:up_to])
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(table)}"
+        f" WHERE {quote('kind')} = '{ACKNOWLEDGEMENT}' AND {quote('to_address')} = %s"
+        f" AND {quote('status')} IN ({owed}) AND {quote('created_at')} >= %s LIMIT %s) recent"
+    )
 
 
 def acknowledgement_limit(requester: User) -> str:
@@ -298,7 +302,6 @@ def sla_alert(ticket: Ticket, kind: str, recipients: Iterable[User], what: str, 
         recipients,
         dedup=dedup,
         template="sla_alert",
-        render_later=True,
         context={
             "what": what,
             "kind": kind,

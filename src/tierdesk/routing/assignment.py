@@ -1,26 +1,49 @@
-"""Picking an assignee inside a team, by the team's strategy. Only members on shift count."""
+"""Picking an assignee inside a team, by the team's strategy. Only members on shift count.
+
+Every new ticket at a team that assigns automatically runs these reads and the round-robin
+write, so they are raw SQL: the ORM spent several times each query's own cost compiling it.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+import functools
+from dataclasses import dataclass
+
+from django.db import connection
 
 from tierdesk.accounts.models import User
-from tierdesk.org.models import AssignmentStrategy, Team
+from tierdesk.core.rows import json_value
+from tierdesk.org.models import AssignmentStrategy, Membership, Team
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.selectors import is_open
+from tierdesk.tickets.selectors import OPEN_STATUSES
 
 # Open work weighs by urgency of its priority: one P1 is as much load as eight P5s.
 PRIORITY_WEIGHT = {"P1": 8, "P2": 5, "P3": 3, "P4": 2, "P5": 1}
 
 
-def candidates(team: Team) -> list[User]:
-    """The members of ``team`` who may get a ticket now, by id, loaded with only their id and
-    skills: that is all choosing reads, and building a whole desk as full users on every new
-    ticket was a fifth of creating it. :func:`pick_assignee` loads the chosen one whole."""
-    return list(_eligible(team).only("id", "skills").order_by("pk"))
+@dataclass(frozen=True)
+class Candidate:
+    """A member who may get a ticket now, with all that choosing among them reads."""
+
+    pk: int
+    skills: tuple[str, ...] = ()
 
 
-def pick_assignee(team: Team, category: str = "", people: list[User] | None = None) -> User | None:
+def candidates(team: Team) -> list[Candidate]:
+    """The members of ``team`` who may get a ticket now, by id, with their skills when the
+    team assigns by skill. :func:`pick_assignee` loads the chosen one whole, after checking
+    again that they still may."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql().candidates, [team.pk])
+        rows = cursor.fetchall()
+    if team.assignment_strategy != AssignmentStrategy.SKILLS:
+        return [Candidate(pk) for pk, _ in rows]
+    return [Candidate(pk, tuple(str(s) for s in json_value(raw) or ())) for pk, raw in rows]
+
+
+def pick_assignee(
+    team: Team, category: str = "", people: list[Candidate] | None = None
+) -> User | None:
     """Who a new ticket at ``team`` goes to, or None for manual teams / nobody on shift.
 
     ``people`` is :func:`candidates` read before the caller's transaction, so that the write
@@ -31,23 +54,22 @@ def pick_assignee(team: Team, category: str = "", people: list[User] | None = No
     if strategy == AssignmentStrategy.MANUAL:
         return None
     if people:
-        chosen = _choose(team, strategy, category, people)
-        still = list(_eligible(team).filter(pk=chosen.pk)[:1])
-        if still:
-            return still[0]
+        chosen = _eligible_user(team, _choose(team, strategy, category, people))
+        if chosen is not None:
+            return chosen
     people = candidates(team)
     if not people:
         return None
-    return User.objects.get(pk=_choose(team, strategy, category, people).pk)
+    return _eligible_user(team, _choose(team, strategy, category, people))
 
 
-def _eligible(team: Team) -> QuerySet[User]:
-    return User.objects.filter(memberships__team=team, on_shift=True, is_active=True).exclude(
-        role="requester"
-    )
+def _eligible_user(team: Team, candidate: Candidate) -> User | None:
+    """The whole user behind ``candidate``, if they still may get a ticket at ``team``."""
+    found = list(User.objects.raw(_sql().eligible_user, [team.pk, candidate.pk]))
+    return found[0] if found else None
 
 
-def _choose(team: Team, strategy: str, category: str, people: list[User]) -> User:
+def _choose(team: Team, strategy: str, category: str, people: list[Candidate]) -> Candidate:
     if strategy == AssignmentStrategy.ROUND_ROBIN:
         return _next_in_turn(team, people)
     if strategy == AssignmentStrategy.SKILLS and category:
@@ -56,40 +78,86 @@ def _choose(team: Team, strategy: str, category: str, people: list[User]) -> Use
     return _least_loaded(people)
 
 
-def _next_in_turn(team: Team, people: list[User]) -> User:
+def _next_in_turn(team: Team, people: list[Candidate]) -> Candidate:
     """Advance the team's round-robin cursor.
 
     The cursor row is taken with SKIP LOCKED: a transaction never waits on a team row while
     it holds a ticket (that is how commands and the scheduler deadlocked). When another
     assignment holds the cursor this instant, the least-loaded member gets the ticket.
     """
-    cursor = list(
-        Team.objects.select_for_update(skip_locked=True)
-        .filter(pk=team.pk)
-        .values_list("last_assigned_id", flat=True)
-    )
-    if not cursor:
-        return _least_loaded(people)
-    last = cursor[0]
-    after = [p for p in people if last is None or p.pk > last]
-    chosen = after[0] if after else people[0]
-    Team.objects.filter(pk=team.pk).update(last_assigned=chosen)
+    statements = _sql()
+    with connection.cursor() as cursor:
+        cursor.execute(statements.cursor, [team.pk])
+        cursor_row = cursor.fetchone()
+        if cursor_row is None:
+            return _least_loaded(people)
+        last = cursor_row[0]
+        after = [p for p in people if last is None or p.pk > last]
+        chosen = after[0] if after else people[0]
+        cursor.execute(statements.advance, [chosen.pk, team.pk])
     return chosen
 
 
-def _least_loaded(people: list[User]) -> User:
+def _least_loaded(people: list[Candidate]) -> Candidate:
     """The person with the lightest open work (weighed by priority), lowest id on a tie.
 
     Counted per assignee and priority over open tickets only, from the partial index of
     open work by assignee: the whole history of each candidate used to be aggregated.
     """
-    rows = (
-        Ticket.objects.filter(is_open(), assignee_id__in=[p.pk for p in people])
-        .values_list("assignee_id", "priority")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
+    ids = [p.pk for p in people]
+    with connection.cursor() as cursor:
+        cursor.execute(_open_work_sql(len(ids)), ids)
+        rows = cursor.fetchall()
     loads: dict[int, int] = {}
     for assignee_id, priority, n in rows:
         loads[assignee_id] = loads.get(assignee_id, 0) + PRIORITY_WEIGHT.get(priority, 0) * n
     return min(people, key=lambda person: (loads.get(person.pk, 0), person.pk))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    candidates: str
+    eligible_user: str
+    cursor: str
+    advance: str
+
+
+@functools.cache
+def _sql() -> _Statements:
+    quote = connection.ops.quote_name
+    users, teams = quote(User._meta.db_table), quote(Team._meta.db_table)
+    members = quote(Membership._meta.db_table)
+    # The same members as an ORM filter on memberships, on_shift, is_active and role.
+    eligible = (
+        f"u.{quote('is_active')} AND u.{quote('on_shift')} AND u.{quote('role')} <> 'requester'"
+        f" AND u.{quote('id')} IN (SELECT m.{quote('user_id')} FROM {members} m"
+        f" WHERE m.{quote('team_id')} = %s)"
+    )
+    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    return _Statements(
+        candidates=(
+            f"SELECT u.{quote('id')}, u.{quote('skills')} FROM {users} u WHERE {eligible}"
+            f" ORDER BY u.{quote('id')}"
+        ),
+        eligible_user=f"SELECT {columns} FROM {users} u WHERE {eligible} AND u.{quote('id')} = %s",
+        cursor=f"SELECT {quote('last_assigned_id')} FROM {teams} WHERE {quote('id')} = %s"
+        + skip_locked,
+        advance=f"UPDATE {teams} SET {quote('last_assigned_id')} = %s WHERE {quote('id')} = %s",
+    )
+
+
+@functools.cache
+def _open_work_sql(count: int) -> str:
+    quote = connection.ops.quote_name
+    # The open statuses are literals, as in the partial index's WHERE (see is_open()).
+    open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    assignee = quote("assignee_id")
+    return (
+        f"SELECT {assignee}, {quote('priority')}, COUNT(*) FROM {quote(Ticket._meta.db_table)}"
+        f" WHERE {quote('status')} IN ({open_statuses})"
+        f" AND {assignee} IN ({', '.join(['%s'] * count)})"
+        f" GROUP BY {assignee}, {quote('priority')}"
+    )

@@ -9,14 +9,16 @@ first and then updating it with the result) costs one statement less on every cr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import InvalidInput
+from tierdesk.core.rows import insert_many
 from tierdesk.tickets.models import IdempotencyRecord
 
 T = TypeVar("T")
@@ -67,7 +69,7 @@ def run_once_planned(
     try:
         with transaction.atomic():
             result = write()
-            IdempotencyRecord.objects.bulk_create(
+            insert_many(
                 [
                     IdempotencyRecord(
                         user=user,
@@ -87,11 +89,30 @@ def run_once_planned(
         return _replay(existing, fingerprint, load)
 
 
-def _recorded(user: User, scope: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
+class _Recorded(NamedTuple):
+    request_hash: str
+    object_id: int
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str, load: Callable[[int], T]) -> T:
+def _recorded(user: User, scope: str, key: str) -> _Recorded | None:
+    """The key's record, by its unique index. Raw SQL: every create asks, almost always to
+    learn there is none, and the ORM took fifteen times the query's cost to build it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_recorded_sql(), [user.pk, scope, key])
+        row = cursor.fetchone()
+    return None if row is None else _Recorded(*row)
+
+
+@functools.cache
+def _recorded_sql() -> str:
+    quote, table = connection.ops.quote_name, IdempotencyRecord._meta.db_table
+    return (
+        f"SELECT {quote('request_hash')}, {quote('object_id')} FROM {quote(table)}"
+        f" WHERE {quote('user_id')} = %s AND {quote('scope')} = %s AND {quote('key')} = %s"
+    )
+
+
+def _replay(record: _Recorded, fingerprint: str, load: Callable[[int], T]) -> T:
     if record.request_hash != fingerprint:
         raise InvalidInput(
             "Idempotency-Key was already used for a different request", field="Idempotency-Key"

@@ -7,6 +7,7 @@ import smtplib
 from email import message_from_bytes
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
@@ -16,7 +17,7 @@ from tierdesk.notifications import jobs
 from tierdesk.notifications import services as notifications
 from tierdesk.notifications.backends import OutboxEmailBackend, parse_smtp_url
 from tierdesk.notifications.models import Notification, NotificationStatus
-from tierdesk.notifications.rendering import header_safe
+from tierdesk.notifications.rendering import header_safe, render
 from tierdesk.notifications.tests import flaky
 from tierdesk.testing import TeamFactory, member
 from tierdesk.tickets.models import Status
@@ -128,27 +129,49 @@ def test_an_sla_alert_says_what_was_true_when_it_was_owed(org, send):
     )
 
 
-def test_an_alert_rendered_at_delivery_reads_as_one_rendered_when_owed(org, send):
+def test_a_message_rendered_at_delivery_reads_as_one_rendered_when_owed(org, send):
+    """Messages are rendered at delivery from the context frozen when they were owed: the
+    same text as rendering those values there and then."""
     ticket = open_ticket(org, send)
     ticket.resolution_due_at = ticket.created_at
     mail.outbox.clear()
     context = {"what": "target missed", "kind": "sla_breach", "team": ticket.team.name}
     context |= {"priority": ticket.priority, "due_at": ticket.resolution_due_at}
-    for dedup, later in (("now", False), ("later", True)):
-        send(
-            notifications.queue,
-            "sla_breach",
-            ticket,
-            [org.lead],
-            dedup=dedup,
-            template="sla_alert",
-            context=context,
-            render_later=later,
-        )
-    now, later = mail.outbox
-    assert (later.subject, later.body) == (now.subject, now.body)
-    assert later.alternatives == now.alternatives
+    send(
+        notifications.queue,
+        "sla_breach",
+        ticket,
+        [org.lead],
+        dedup="later",
+        template="sla_alert",
+        context=context,
+    )
+    [later] = mail.outbox
+    when_owed = render(
+        "sla_alert",
+        {
+            **context,
+            "key": ticket.key,
+            "title": ticket.title,
+            "link": f"{settings.BASE_URL}/tickets/{ticket.key}",
+            "site_url": settings.BASE_URL,
+            "recipient": org.lead,
+        },
+        org.lead.language or settings.LANGUAGE_CODE,
+    )
+    assert later.subject == when_owed.subject
+    assert (later.body, later.alternatives[0][0]) == (when_owed.text, when_owed.html)
     assert "Resolution due:" in later.body
+
+
+def test_a_withheld_acknowledgement_keeps_what_it_would_have_said(org):
+    ticket = create_ticket(NewTicket(title="Auto-reply storm"), requester=org.requester)
+    assert notifications.suppress_acknowledgement(ticket, "auto-reply") == 1
+    kept = Notification.objects.get(ticket=ticket, kind="ticket_opened")
+    assert kept.status == NotificationStatus.SUPPRESSED
+    assert kept.render_later["template"] == "ticket_opened"
+    assert kept.render_later["context"]["key"] == ticket.key
+    assert kept.render_later["context"]["title"] == "Auto-reply storm"
 
 
 def test_only_plain_values_can_be_frozen_for_later(org, send):
@@ -161,7 +184,6 @@ def test_only_plain_values_can_be_frozen_for_later(org, send):
             dedup="x",
             template="sla_alert",
             context={"ticket_again": ticket},
-            render_later=True,
         )
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from tierdesk.accounts.models import User
 from tierdesk.audit.services import AuditTrail, ticket_chain
 from tierdesk.core.errors import InvalidInput, NotFound, StaleVersion
+from tierdesk.core.rows import insert_many
 from tierdesk.tickets.models import Participation, Ticket
 
 SYSTEM_CHANNEL = "system"
@@ -44,9 +45,7 @@ def save(ticket: Ticket, at: datetime, *fields: str) -> None:
 
 def participate(ticket: Ticket, user: User | None) -> None:
     if user is not None and user.role != "requester":
-        Participation.objects.bulk_create(
-            [Participation(ticket=ticket, user=user)], ignore_conflicts=True
-        )
+        insert_many([Participation(ticket=ticket, user=user)], ignore_conflicts=True)
 
 
 def clean_text(value: str | None, field: str, *, max_length: int, required: bool) -> str:

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from tierdesk.accounts.models import Role, User
 from tierdesk.core.errors import Forbidden, InvalidInput
+from tierdesk.core.rows import insert_many, insert_one
 from tierdesk.notifications import services as notifications
 from tierdesk.org.models import AssignmentStrategy, Service
-from tierdesk.routing.assignment import candidates, pick_assignee
+from tierdesk.routing.assignment import Candidate, candidates, pick_assignee
 from tierdesk.routing.rules import Draft
 from tierdesk.routing.services import Decision, organisation_for_rules, route, route_to_team
 from tierdesk.scheduler.timers import TimerSpec, arm
@@ -90,7 +91,7 @@ class _Opening:
     actor: User
     rule_assignee: User | None = None
     # Who may be assigned, read before the transaction; pick_assignee re-checks the chosen one.
-    candidates: list[User] | None = None
+    candidates: list[Candidate] | None = None
     created: dict[str, object] = field(default_factory=dict)
     acknowledgement_limited: str = ""
 
@@ -108,12 +109,10 @@ class _Opening:
         if assignee is not None:
             ticket.assignee = assignee
             ticket.status = Status.ASSIGNED
-        ticket.save(force_insert=True)
+        insert_one(ticket)
         if decision.watcher_ids:
             ticket.watchers.add(*decision.watcher_ids)
-        TierStint.objects.bulk_create(
-            [TierStint(ticket=ticket, team=team, tier=team.level, started_at=now)]
-        )
+        insert_many([TierStint(ticket=ticket, team=team, tier=team.level, started_at=now)])
         arm(ticket.pk, self.timers)
 
         trail = trail_for(ticket, actor, ticket.channel, now)

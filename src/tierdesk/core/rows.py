@@ -1,0 +1,100 @@
+"""Inserting new rows on the hot paths with statements built once per shape.
+
+``Model.save`` and ``bulk_create`` rebuild their INSERT on every call (field lists, quoting,
+returning clauses, per-value compiler dispatch): on a ticket's creation, which writes seven
+kinds of rows, that was more CPU than the statements' own work. The statements here are
+cached per model, row count and conflict handling; values go through each field's own
+``pre_save``/``get_db_prep_save``, so what is stored is what the ORM would store. No model
+signals are sent (none of the models written here has receivers).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.db.models.constants import OnConflict
+
+
+def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert new rows of one model; their primary keys are not read back.
+
+    With ``ignore_conflicts`` a row that would break a unique constraint is skipped, as
+    ``bulk_create(ignore_conflicts=True)`` does.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    fields = _columns(model)
+    batch = connection.ops.bulk_batch_size(fields, objs) or len(objs)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            sql = _insert_sql(connection.alias, model, len(chunk), ignore_conflicts, False)
+            cursor.execute(sql, _values(connection, fields, chunk))
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def insert_one(obj: Model) -> None:
+    """Insert ``obj`` as a new row and set its generated primary key."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    sql = _insert_sql(connection.alias, model, 1, False, True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(connection, _columns(model), [obj]))
+        (pk,) = cursor.fetchone()
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _values(connection: BaseDatabaseWrapper, fields: list[Field], objs: Sequence[Model]) -> list:
+    return [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
+
+
+@functools.cache
+def _columns(model: type[Model]) -> list[Field]:
+    """The columns an insert writes: every concrete one but a generated primary key."""
+    meta = model._meta
+    return [
+        field
+        for field in meta.concrete_fields
+        if not (field.primary_key and getattr(field, "db_returning", False))
+        and not getattr(field, "generated", False)
+    ]
+
+
+@functools.cache
+def _insert_sql(
+    alias: str, model: type[Model], rows: int, ignore_conflicts: bool, returning: bool
+) -> str:
+    ops, fields = connections[alias].ops, _columns(model)
+    quote = ops.quote_name
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"{ops.insert_statement(on_conflict=on_conflict)} {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(field.column) for field in fields)}) VALUES {', '.join([row] * rows)}"
+    )
+    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    if suffix:
+        sql += f" {suffix}"
+    if returning:
+        sql += f" RETURNING {quote(model._meta.pk.column)}"
+    return sql
+
+
+def json_value(raw: object) -> Any:
+    """A JSON column's value as a raw cursor returns it: text on SQLite and (as Django sets
+    up psycopg) on PostgreSQL, already decoded by a driver that does so."""
+    return json.loads(raw) if isinstance(raw, str | bytes) else raw
