@@ -100,6 +100,8 @@ def _database() -> dict[str, Any]:
     except Exception as exc:
         raise ConfigurationError(f"DATABASE_URL: cannot parse {url!r}: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend with writers queued on a file lock (see tierdesk.core.sqlite).
+        config["ENGINE"] = "tierdesk.core.sqlite"
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy timeout
             # instead of failing mid-transaction with "database is locked".
