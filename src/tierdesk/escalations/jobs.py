@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import DomainError
-from tierdesk.escalations.services import escalate, next_tier
+from tierdesk.escalations.services import escalate_held, next_tier
 from tierdesk.org.selectors import people_with_role
 from tierdesk.scheduler.firing import Firing
 from tierdesk.scheduler.models import Timer, TimerKind
@@ -79,8 +79,6 @@ def ola_due(firing: Firing, timer: Timer) -> None:
     ola = ticket.sla_snapshot.get("ola") or {}
     tier = next_tier(ticket)
     escalating = bool(ola.get("auto_escalate")) and tier is not None
-    if escalating:
-        firing.needs_command()
     ola["fired"] = True
     ticket.ola_breached = True
     firing.save("ola_breached", "sla_snapshot")
@@ -100,17 +98,12 @@ def ola_due(firing: Firing, timer: Timer) -> None:
             dedup=f"{ticket.key}:ola:{ticket.team_entered_at.isoformat()}",
         )
         return
-    firing.flush()  # the escalation reads the ticket and its chain afresh
+    note = (
+        f"Automatic escalation: the tier-{ticket.tier} budget of "
+        f"{int(ola.get('budget_seconds', 0)) // 60} minutes ran out."
+    )
     try:
-        escalate(
-            ticket,
-            actor=None,
-            to_tier=tier,
-            automatic=True,
-            channel="system",
-            note=f"Automatic escalation: the tier-{ticket.tier} budget of "
-            f"{int(ola.get('budget_seconds', 0)) // 60} minutes ran out.",
-            at=firing.now,
-        )
+        with firing.command():
+            escalate_held(firing, actor=None, to_tier=tier, automatic=True, note=note)
     except DomainError as exc:
         log.warning("automatic escalation of %s not possible: %s", ticket.key, exc)

@@ -24,9 +24,8 @@ from tierdesk.tickets.services._common import (
     end_stint,
     lock,
     participate,
-    save,
-    trail_for,
 )
+from tierdesk.tickets.services.held import Held, Locked
 
 
 def direction(from_tier: int | None, to_tier: int | None) -> str:
@@ -57,88 +56,110 @@ def escalate(
     assigns automatically. The receiving tier gets its own full OLA budget; the time spent
     at the team it leaves is recorded on the hop.
     """
-    note = clean_text(note, "note", max_length=20_000, required=True)
-    if (to_tier is None) == (to_team is None):
-        raise InvalidInput("give exactly one of to_tier or to_team", field="to_tier")
-    if to_tier is not None and to_tier not in (1, 2, 3):
-        raise InvalidInput("to_tier must be 1, 2 or 3", field="to_tier")
+    note = _checked(note, to_tier, to_team)
     with transaction.atomic():
         ticket = lock(ticket)
         now = at or timezone.now()
         if actor is not None:
             policy.require_work(actor, ticket)
         check_version(ticket, expected_version)
-        if ticket.status not in OPEN_STATUSES:
-            raise Conflict(f"{ticket.key} is {ticket.status}; only open tickets can be escalated")
-        target = _target(ticket, to_tier, to_team)
-        if ticket.type == TicketType.SECURITY_INCIDENT and target.kind != TeamKind.SECURITY:
-            raise InvalidInput(
-                "a security incident stays with a security team: only they and the roles "
-                "configured for it may see it",
-                field="to_team" if to_team else "to_tier",
-            )
-        if target.pk == ticket.team_id:
-            raise Conflict(f"{ticket.key} is already at {target.name}")
-        source = ticket.team
-        seconds = end_stint(ticket, now)
-        hop = Escalation.objects.create(
-            ticket=ticket,
-            from_team=source,
-            to_team=target,
-            from_tier=source.level,
-            to_tier=target.level,
-            direction=direction(source.level, target.level),
-            actor=actor,
-            automatic=automatic,
-            note=note,
-            seconds_at_previous=seconds,
-            created_at=now,
+        held = Locked.by(ticket, actor, channel, now)
+        escalate_held(
+            held, actor=actor, note=note, to_tier=to_tier, to_team=to_team, automatic=automatic
         )
-        TierStint.objects.create(ticket=ticket, team=target, tier=target.level, started_at=now)
-        before_assignee = ticket.assignee.username if ticket.assignee else None
-        ticket.team, ticket.tier, ticket.team_entered_at = target, target.level, now
-        ticket.assignee = pick_assignee(target, ticket.category)
-        status_before = ticket.status
-        if ticket.status in (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS):
-            ticket.status = Status.ASSIGNED if ticket.assignee else Status.NEW
-        clocks.enter_team(ticket, target, now)
-        save(
-            ticket,
-            now,
-            "team",
-            "tier",
-            "team_entered_at",
-            "assignee",
-            "status",
-            "ola_breached",
-            *clocks.SLA_FIELDS,
-        )
-
-        trail = trail_for(ticket, actor, channel, now)
-        kind = "de-escalated" if hop.direction == Direction.DOWN else "escalated"
-        trail.add(
-            kind,
-            field="team",
-            before=source.slug,
-            after=target.slug,
-            note=note,
-            data={
-                "direction": hop.direction,
-                "from_tier": source.level,
-                "to_tier": target.level,
-                "seconds_at_previous": seconds,
-                "automatic": automatic,
-                "hop_id": hop.pk,
-            },
-        )
-        trail.change(
-            "assignee", before_assignee, ticket.assignee.username if ticket.assignee else None
-        )
-        trail.change("status", status_before, ticket.status)
-        trail.flush()
-        participate(ticket, actor)
-        notifications.escalated_to_team(ticket, note, hop.pk)
+        held.write()
     return ticket
+
+
+def escalate_held(
+    held: Held,
+    *,
+    actor: User | None,
+    note: str,
+    to_tier: int | None = None,
+    to_team: str | None = None,
+    automatic: bool = False,
+) -> None:
+    """The escalation of a ticket the caller holds locked (and has authorised ``actor`` on):
+    its guards, the hop, the new tier's stint, assignee and budget, the events and the
+    notification. The ticket's new version and its events go to ``held``; the scheduler's
+    automatic escalation runs through here, inside its batch."""
+    note = _checked(note, to_tier, to_team)
+    ticket, now = held.ticket, held.now
+    if ticket.status not in OPEN_STATUSES:
+        raise Conflict(f"{ticket.key} is {ticket.status}; only open tickets can be escalated")
+    target = _target(ticket, to_tier, to_team)
+    if ticket.type == TicketType.SECURITY_INCIDENT and target.kind != TeamKind.SECURITY:
+        raise InvalidInput(
+            "a security incident stays with a security team: only they and the roles "
+            "configured for it may see it",
+            field="to_team" if to_team else "to_tier",
+        )
+    if target.pk == ticket.team_id:
+        raise Conflict(f"{ticket.key} is already at {target.name}")
+    source = ticket.team
+    seconds = end_stint(ticket, now)
+    hop = Escalation.objects.create(
+        ticket=ticket,
+        from_team=source,
+        to_team=target,
+        from_tier=source.level,
+        to_tier=target.level,
+        direction=direction(source.level, target.level),
+        actor=actor,
+        automatic=automatic,
+        note=note,
+        seconds_at_previous=seconds,
+        created_at=now,
+    )
+    TierStint.objects.create(ticket=ticket, team=target, tier=target.level, started_at=now)
+    before_assignee = ticket.assignee.username if ticket.assignee else None
+    ticket.team, ticket.tier, ticket.team_entered_at = target, target.level, now
+    ticket.assignee = pick_assignee(target, ticket.category)
+    status_before = ticket.status
+    if ticket.status in (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS):
+        ticket.status = Status.ASSIGNED if ticket.assignee else Status.NEW
+    clocks.enter_team(ticket, target, now)
+    held.save(
+        "team",
+        "tier",
+        "team_entered_at",
+        "assignee",
+        "status",
+        "ola_breached",
+        *clocks.SLA_FIELDS,
+    )
+    trail = held.trail
+    kind = "de-escalated" if hop.direction == Direction.DOWN else "escalated"
+    trail.add(
+        kind,
+        field="team",
+        before=source.slug,
+        after=target.slug,
+        note=note,
+        data={
+            "direction": hop.direction,
+            "from_tier": source.level,
+            "to_tier": target.level,
+            "seconds_at_previous": seconds,
+            "automatic": automatic,
+            "hop_id": hop.pk,
+        },
+    )
+    trail.change("assignee", before_assignee, ticket.assignee.username if ticket.assignee else None)
+    trail.change("status", status_before, ticket.status)
+    participate(ticket, actor)
+    notifications.escalated_to_team(ticket, note, hop.pk)
+
+
+def _checked(note: str, to_tier: int | None, to_team: str | None) -> str:
+    """The handoff note, cleaned; exactly one valid destination."""
+    note = clean_text(note, "note", max_length=20_000, required=True)
+    if (to_tier is None) == (to_team is None):
+        raise InvalidInput("give exactly one of to_tier or to_team", field="to_tier")
+    if to_tier is not None and to_tier not in (1, 2, 3):
+        raise InvalidInput("to_tier must be 1, 2 or 3", field="to_tier")
+    return note
 
 
 def _target(ticket: Ticket, to_tier: int | None, to_team: str | None) -> Team:

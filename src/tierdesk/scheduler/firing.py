@@ -5,20 +5,25 @@ alerts, re-armed timers. :func:`write` then saves a whole batch of firings with 
 of statements (one ticket update, one event insert, one timer delete and insert, one
 notification insert), whatever the batch size.
 
-A handler that must run a command on the ticket (an automatic escalation, an automatic close)
-calls :meth:`Firing.needs_command` first. Inside a batch that raises :class:`NeedsCommand` and the
-loop fires that timer on its own after the batch is written, so the command reads the ticket,
-its chain and its timers as the batch left them.
+A handler that runs a command on the ticket (an automatic escalation, an automatic close) runs
+it inside the batch, in :meth:`Firing.command`: the command's body is the one its API calls
+(it takes a :class:`~tierdesk.tickets.services.held.Held`, which a firing is), its event and
+timers join the batch's writes, and a savepoint undoes it whole if it fails. The command is
+the handler's last step, and the ticket's later due timers are read afresh after the batch
+is written (the command may have re-armed or cleared them).
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 
 from tierdesk.accounts.models import User
@@ -28,16 +33,12 @@ from tierdesk.notifications import services as notifications
 from tierdesk.org.selectors import people_with_role
 from tierdesk.scheduler.models import Timer
 from tierdesk.scheduler.rows import update_many
-from tierdesk.scheduler.timers import TimerSpec
+from tierdesk.scheduler.timers import Rearm, TimerSpec, deferred
 from tierdesk.tickets.models import Ticket
 
 SYSTEM_CHANNEL = "system"
 # The ticket columns a handler may change without a command; restored if the handler fails.
 FLAG_FIELDS = ("first_response_breached", "resolution_breached", "ola_breached")
-
-
-class NeedsCommand(Exception):
-    """The timer must fire on its own: its handler runs a command on the ticket."""
 
 
 @dataclass
@@ -46,12 +47,6 @@ class Alert:
     recipients: list[User]
     what: str
     dedup: str
-
-
-@dataclass
-class Rearm:
-    specs: list[TimerSpec]
-    replace: list[str]
 
 
 @dataclass
@@ -82,8 +77,8 @@ class Firing:
 
     ticket: Ticket
     now: datetime
-    alone: bool = False
     roles: Roles = field(default_factory=Roles)
+    commanded: bool = False  # a command ran on the ticket: it was written, timers may differ
     saved: set[str] = field(default_factory=set)
     alerts: list[Alert] = field(default_factory=list)
     rearms: list[Rearm] = field(default_factory=list)
@@ -113,15 +108,29 @@ class Firing:
     def arm(self, specs: Sequence[TimerSpec], *, replace: Iterable[str] = ()) -> None:
         self.rearms.append(Rearm(list(specs), list(replace)))
 
-    def needs_command(self) -> None:
-        """A handler about to run a command on the ticket calls this before changing anything:
-        inside a batch the timer is put aside to fire on its own once the batch is written."""
-        if not self.alone:
-            raise NeedsCommand
+    @contextmanager
+    def command(self) -> Iterator[None]:
+        """Run a command body on the held ticket inside the batch; the handler's last step.
 
-    def flush(self) -> None:
-        """Write what this firing owes so far: a command reads the ticket and chain afresh."""
-        write([self])
+        The command's events and timers join this firing's, written with the batch (the
+        timers after the batch deletes its fired ones). The ticket is written when the
+        command ends, so that a later command in the batch reads it as it would after this
+        one run by hand (picking an assignee counts open work). Rows only a command writes
+        (a hop, a stint, its notification) are written as it goes, under a savepoint: a
+        command that raises is undone whole, in the database and on the ticket, and the
+        exception propagates to the handler.
+        """
+        point, whole = self.checkpoint(), _whole(self.ticket)
+        try:
+            with transaction.atomic(), deferred(self.ticket.pk, self.rearms):
+                yield
+                update_many([self.ticket], sorted(self.saved | {"version", "updated_at"}))
+        except BaseException:
+            self.restore(point)
+            _restore_whole(self.ticket, whole)
+            raise
+        self.saved.clear()
+        self.commanded = True
 
     def checkpoint(self) -> Checkpoint:
         ticket = self.ticket
@@ -145,6 +154,21 @@ class Firing:
         del self.trail.pending[point.events :]
         del self.alerts[point.alerts :]
         del self.rearms[point.rearms :]
+
+
+def _whole(ticket: Ticket) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every column of the ticket, and the related rows it holds, as they are now."""
+    values = {
+        f.attname: copy.deepcopy(getattr(ticket, f.attname)) for f in ticket._meta.concrete_fields
+    }
+    return values, dict(ticket._state.fields_cache)
+
+
+def _restore_whole(ticket: Ticket, whole: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    values, related = whole
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    ticket._state.fields_cache = related
 
 
 def write(firings: Sequence[Firing]) -> None:

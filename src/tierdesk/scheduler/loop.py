@@ -13,9 +13,11 @@ What one bad timer does to a batch:
   the other timers, that ticket's included, fire as usual;
 - a batch whose writes fail is rolled back to its savepoint and fired again ticket by
   ticket, then timer by timer, so only the timer that cannot be written is pushed forward;
-- a handler that runs a command (automatic escalation, automatic close) puts its timer and
-  the ticket's later ones aside; they fire one at a time after the batch, each deleting its
-  own row first, so a timer the command re-armed is not fired twice.
+- a handler that runs a command (automatic escalation, automatic close) runs it in the
+  batch, under a savepoint (see :meth:`Firing.command`); a command that fails is undone like
+  any failing handler. The ticket's later due timers wait until the batch is written and are
+  then read afresh and fired as a batch of their own, so a timer the command re-armed or
+  cleared is not fired twice.
 """
 
 from __future__ import annotations
@@ -34,18 +36,13 @@ from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
 from tierdesk.org import policies
-from tierdesk.scheduler.firing import Firing, NeedsCommand, Roles, write
+from tierdesk.scheduler.firing import Firing, Roles, write
 from tierdesk.scheduler.models import Timer, TimerKind
 from tierdesk.slas.jobs import first_response_due, resolution_due, resolution_warning_due
 from tierdesk.tickets.jobs import auto_close_due
 from tierdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
-
-
-def _auto_close(firing: Firing, timer: Timer) -> None:
-    firing.needs_command()  # closing is a lifecycle transition
-    auto_close_due(firing.ticket, timer, firing.now)
 
 
 Handler = Callable[[Firing, Timer], None]
@@ -55,7 +52,7 @@ HANDLERS: dict[str, Handler] = {
     TimerKind.RESOLUTION: resolution_due,
     TimerKind.HIERARCHY: hierarchy_step_due,
     TimerKind.OLA: ola_due,
-    TimerKind.AUTO_CLOSE: _auto_close,
+    TimerKind.AUTO_CLOSE: auto_close_due,
 }
 RETRY_AFTER = timedelta(minutes=1)
 TICKET_RELATIONS = ("team__lead__manager", "assignee", "service__calendar")
@@ -105,25 +102,27 @@ class Batch:
     firings: list[Firing] = field(default_factory=list)
     fired: list[Timer] = field(default_factory=list)
     failed: list[tuple[Timer, Exception]] = field(default_factory=list)
-    aside: list[Timer] = field(default_factory=list)
+    again: list[int] = field(default_factory=list)  # tickets with timers left after a command
 
 
 def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles: Roles) -> None:
     """Fire the due timers of these held tickets as one batch (see the module docstring)."""
-    tickets = Ticket.objects.select_related(*TICKET_RELATIONS).in_bulk(ticket_ids)
     due: dict[int, list[Timer]] = {pk: [] for pk in ticket_ids}
-    for timer in (
-        Timer.objects.select_for_update()
-        .filter(ticket_id__in=ticket_ids, due_at__lte=now)
-        .order_by("due_at", "pk")
-    ):
-        due[timer.ticket_id].append(timer)
     batch = Batch()
-    for ticket_id, timers in due.items():
-        if timers and ticket_id in tickets:
-            _run_handlers(Firing(tickets[ticket_id], now, roles=roles), timers, batch)
     try:
+        # One savepoint for the handlers and the writes: the commands that handlers run write
+        # some rows as they go, and a batch that cannot be written takes those back too.
         with transaction.atomic():
+            tickets = Ticket.objects.select_related(*TICKET_RELATIONS).in_bulk(ticket_ids)
+            for timer in (
+                Timer.objects.select_for_update()
+                .filter(ticket_id__in=ticket_ids, due_at__lte=now)
+                .order_by("due_at", "pk")
+            ):
+                due[timer.ticket_id].append(timer)
+            for ticket_id, timers in due.items():
+                if timers and ticket_id in tickets:
+                    _run_handlers(Firing(tickets[ticket_id], now, roles=roles), timers, batch)
             _delete_fired(batch.fired)
             write(batch.firings)
             for timer, error in batch.failed:
@@ -134,22 +133,24 @@ def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles:
         return
     result.fired += len(batch.fired)
     result.failed += len(batch.failed)
-    for timer in batch.aside:
-        _fire_alone(timer, now, result, roles)
+    if batch.again:
+        _fire_group(batch.again, now, result, roles)
 
 
 def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
-    """One ticket's due timers in due order, each handler seeing what the earlier ones did."""
+    """One ticket's due timers in due order, each handler seeing what the earlier ones did.
+
+    After a handler that ran a command, the ticket's later timers are left to a batch of
+    their own: the command may have re-armed or cleared them.
+    """
     batch.firings.append(firing)
     for index, timer in enumerate(timers):
         point = firing.checkpoint()
         try:
             HANDLERS[timer.kind](firing, timer)
-        except NeedsCommand:
-            firing.restore(point)
-            batch.aside.extend(timers[index:])
-            return
         except Exception as exc:
+            if firing.commanded:
+                raise  # the command's ticket is written: only the batch's savepoint undoes it
             firing.restore(point)
             log.exception(
                 "timer %s (%s on ticket %s) failed", timer.pk, timer.kind, timer.ticket_id
@@ -157,6 +158,10 @@ def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
             batch.failed.append((timer, exc))
         else:
             batch.fired.append(timer)
+        if firing.commanded:
+            if index + 1 < len(timers):
+                batch.again.append(firing.ticket.pk)
+            return
 
 
 def _fire_apart(
@@ -183,7 +188,7 @@ def _fire_alone(timer: Timer, now: datetime, result: TickResult, roles: Roles) -
             if not Timer.objects.filter(pk=timer.pk).delete()[0]:
                 return
             ticket = Ticket.objects.select_related(*TICKET_RELATIONS).get(pk=timer.ticket_id)
-            firing = Firing(ticket, now, alone=True, roles=roles)
+            firing = Firing(ticket, now, roles=roles)
             HANDLERS[timer.kind](firing, timer)
             write([firing])
         result.fired += 1

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from tierdesk.scheduler.firing import Firing
 from tierdesk.scheduler.models import Timer
-from tierdesk.tickets.models import Status, Ticket
-from tierdesk.tickets.services.lifecycle import transition
+from tierdesk.tickets.models import Status
+from tierdesk.tickets.services.lifecycle import transition_held
+
+AUTO_CLOSE_NOTE = "closed automatically after the resolution was not disputed"
 
 
-def auto_close_due(ticket: Ticket, timer: Timer, now: datetime) -> None:
-    if ticket.status == Status.RESOLVED:
-        transition(
-            ticket,
-            Status.CLOSED,
-            actor=None,
-            channel="system",
-            at=now,
-            note="closed automatically after the resolution was not disputed",
-        )
+def auto_close_due(firing: Firing, timer: Timer) -> None:
+    """A ticket still resolved when its auto-close timer comes due is closed by the system,
+    through the transition command (inside the scheduler's batch)."""
+    if firing.ticket.status == Status.RESOLVED:
+        with firing.command():
+            transition_held(firing, Status.CLOSED, actor=None, note=AUTO_CLOSE_NOTE)

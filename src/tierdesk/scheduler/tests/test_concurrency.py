@@ -69,6 +69,24 @@ def test_two_workers_survive_automatic_escalations_that_re_arm_timers(org):
         ]
 
 
+def test_two_workers_close_each_resolved_ticket_exactly_once(org):
+    from tierdesk.tickets.services import transition
+
+    tickets = [create_ticket(NewTicket(title=f"C{i}"), requester=org.requester) for i in range(30)]
+    for ticket in tickets:
+        transition(ticket, "resolved", actor=org.l1_agent)
+    later = timezone.now() + timedelta(days=30)
+    results = _race_two_workers(later, ticks=30)
+    assert sum(r.failed for r in results) == 0
+    assert sum(r.fired for r in results) == len(tickets)
+    assert not Timer.objects.filter(ticket__in=tickets).exists()
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.status == "closed"
+        closes = Event.objects.filter(ticket=ticket, kind="status_changed", after="closed")
+        assert closes.count() == 1
+
+
 def _race_two_workers(now: datetime, *, ticks: int) -> list[loop.TickResult]:
     """Two scheduler workers started together, each ticking at ``now`` like a real worker:
     until a tick finds nothing (bounded by ``ticks``), since a timer whose ticket the other

@@ -22,9 +22,8 @@ from tierdesk.tickets.services._common import (
     end_stint,
     lock,
     participate,
-    save,
-    trail_for,
 )
+from tierdesk.tickets.services.held import Held, Locked
 
 PAUSED = (Status.WAITING_ON_CUSTOMER, Status.RESOLVED)
 
@@ -47,21 +46,28 @@ def transition(
         if actor is not None:
             _authorise(actor, ticket, to)
         check_version(ticket, expected_version)
-        check_transition(ticket.status, to)
-        before = ticket.status
-        if to == Status.ASSIGNED and ticket.assignee_id is None:
-            raise InvalidInput(
-                "assign the ticket to someone before marking it assigned", field="to"
-            )
-        changed = _apply_effects(ticket, before, to, now)
-        ticket.status = to
-        save(ticket, now, "status", *changed)
-        trail = trail_for(ticket, actor, channel, now)
-        trail.add("status_changed", field="status", before=before, after=to, note=note)
-        trail.flush()
-        participate(ticket, actor)
-        notifications.status_changed(ticket, to)
+        held = Locked.by(ticket, actor, channel, now)
+        transition_held(held, to, actor=actor, note=note)
+        held.write()
     return ticket
+
+
+def transition_held(held: Held, to: str, *, actor: User | None, note: str = "") -> None:
+    """The transition on a ticket the caller holds locked (and has authorised ``actor`` on):
+    the lifecycle table, the effects on clocks and timers, the event and the notification.
+    The ticket's new version and its event go to ``held``; the scheduler closes resolved
+    tickets through here, inside its batch."""
+    ticket, now = held.ticket, held.now
+    check_transition(ticket.status, to)
+    before = ticket.status
+    if to == Status.ASSIGNED and ticket.assignee_id is None:
+        raise InvalidInput("assign the ticket to someone before marking it assigned", field="to")
+    changed = _apply_effects(ticket, before, to, now)
+    ticket.status = to
+    held.save("status", *changed)
+    held.trail.add("status_changed", field="status", before=before, after=to, note=note)
+    participate(ticket, actor)
+    notifications.status_changed(ticket, to)
 
 
 def _authorise(actor: User, ticket: Ticket, to: str) -> None:
