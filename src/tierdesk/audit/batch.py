@@ -16,6 +16,7 @@ from django.db import transaction
 from tierdesk.audit.chain import GENESIS, head_mac
 from tierdesk.audit.models import ChainHead, Event
 from tierdesk.audit.services import AuditTrail, audit_key
+from tierdesk.core.rows import insert_many
 
 
 def flush_many(trails: Sequence[AuditTrail]) -> list[Event]:
@@ -46,7 +47,7 @@ def flush_many(trails: Sequence[AuditTrail]) -> list[Event]:
         events += chained
         tips[trail.chain] = (seq, prev)
         trail.pending.clear()
-    Event.objects.bulk_create(events)
+    insert_many(events)
     # One upsert moves the existing heads and creates the new ones (bulk_update's CASE per
     # row and column costs more than the hashing).
     ChainHead.objects.bulk_create(

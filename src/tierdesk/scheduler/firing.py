@@ -29,10 +29,10 @@ from django.db.models import Q
 from tierdesk.accounts.models import User
 from tierdesk.audit.batch import flush_many
 from tierdesk.audit.services import AuditTrail, ticket_chain
+from tierdesk.core.rows import insert_many, update_many
 from tierdesk.notifications import services as notifications
 from tierdesk.org.selectors import people_with_role
 from tierdesk.scheduler.models import Timer
-from tierdesk.scheduler.rows import update_many
 from tierdesk.scheduler.timers import Rearm, TimerSpec, deferred
 from tierdesk.tickets.models import Ticket
 
@@ -213,4 +213,4 @@ def _rearm(firings: Sequence[Firing]) -> None:
     if cleared:
         Timer.objects.filter(cleared).delete()
     if fresh:
-        Timer.objects.bulk_create(fresh.values())
+        insert_many(list(fresh.values()))

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tierdesk.core.rows import insert_many
 from tierdesk.scheduler.models import Timer, TimerKind
 
 
@@ -70,9 +71,11 @@ def arm(ticket_id: int, specs: Sequence[TimerSpec], *, replace: Iterable[str] = 
     if kinds and replace:
         Timer.objects.filter(ticket_id=ticket_id, kind__in=kinds).delete()
     if specs:
-        Timer.objects.bulk_create(
-            Timer(ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step)
-            for spec in specs
+        insert_many(
+            [
+                Timer(ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step)
+                for spec in specs
+            ]
         )
 
 
