@@ -6,11 +6,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tierdesk.accounts.models import User
 from tierdesk.accounts.tokens import create_token
 from tierdesk.testing import Org, build_org
 from tierdesk.web.tests.browser import browser, page, watch
+
+# Hypothesis' default 200 ms deadline per example is a wall-clock bound, and a loaded CI
+# machine fails it at random; performance lives in the benchmarks, not in tests.
+hypothesis_settings.register_profile("tierdesk", deadline=None)
+hypothesis_settings.load_profile("tierdesk")
 
 __all__ = ["browser", "page", "watch"]
 
