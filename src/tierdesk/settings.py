@@ -111,13 +111,10 @@ def _database() -> dict[str, Any]:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                 "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
                 # With connections kept open the WAL is never deleted, only rewound after each
-                # automatic checkpoint; this shrinks it back once a burst of writes is through.
-                "PRAGMA journal_size_limit=67108864; "
-                # A new ticket writes ~70 pages (its row, 14 indexes, FTS, events, timers,
-                # outbox). Checkpointing every 1,000 pages (the default) made every 14th create
-                # copy and fsync the WAL: 10,000 copies each hot index page once per ~140,
-                # measured 1.5x faster on the mean and 2x on p95 in-process.
-                "PRAGMA wal_autocheckpoint=10000"
+                # checkpoint; this shrinks it back once a burst of writes is through. The
+                # engine checkpoints in a background thread, not in a request's commit (see
+                # tierdesk.core.sqlite.checkpoints).
+                "PRAGMA journal_size_limit=67108864"
             ),
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":

@@ -12,6 +12,9 @@ The file lock only queues tierdesk's own writers; SQLite's lock still decides wh
 so anything else writing the file (a ``sqlite3`` shell) is as safe as before. Like a row
 lock on PostgreSQL, a writer waits as long as the one ahead of it holds the database, where
 SQLite gave up after the busy timeout with "database is locked".
+
+The write-ahead log is checkpointed by a background thread, not by the commit that happens
+to cross a threshold (see :mod:`tierdesk.core.sqlite.checkpoints`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from tierdesk.core.sqlite.checkpoints import checkpointer
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     # The hooks overridden here are Django's own transaction steps, not in django-stubs.
@@ -30,6 +35,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._writer_lock: int | None = None
         self._writing = False
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if not self.is_in_memory_db():
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+        return connection
 
     def _start_transaction_under_autocommit(self) -> None:
         self._queue_for_writing()
@@ -43,7 +54,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             super()._commit()  # type: ignore[misc]
         finally:
+            wrote = self._writing
             self._done_writing()
+        if wrote:
+            checkpointer(str(self.settings_dict["NAME"])).committed()
 
     def _rollback(self) -> None:
         try:

@@ -1,4 +1,5 @@
-"""SQLite writers wait their turn on a file lock, which every way out of a transaction frees.
+"""SQLite writers wait their turn on a file lock, which every way out of a transaction frees,
+and the write-ahead log is checkpointed by a background thread, not by a commit.
 
 These use their own database file and connections (the suite's SQLite database lives in
 memory, where there is no other process to queue behind), so they run on either suite.
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connections, transaction
+
+from tierdesk.core.sqlite import checkpoints
 
 ALIASES = ("queue-first", "queue-second")
 
@@ -112,3 +115,23 @@ def test_the_next_writer_begins_when_the_one_ahead_commits_and_both_writes_land(
     assert order == ["first committing", "second began"]
     rows = first.cursor().execute("SELECT writer FROM entry ORDER BY rowid").fetchall()
     assert rows == [("first",), ("second",)]
+
+
+def test_a_commit_never_checkpoints_and_the_background_thread_does(database, monkeypatch):
+    monkeypatch.setattr(checkpoints, "COMMITS_PER_CHECKPOINT", 3)
+    first = connections["queue-first"]
+    cursor = first.cursor()
+    assert cursor.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    worker = checkpoints.checkpointer(str(database))
+    before = worker.checkpoints
+    for number in range(3):
+        with transaction.atomic(using="queue-first"):
+            cursor.execute("INSERT INTO entry VALUES (%s)", [f"write {number}"])
+
+    for _ in range(500):  # the thread runs on its own time; give it up to 10 s
+        if worker.checkpoints > before:
+            break
+        threading.Event().wait(0.02)
+    assert worker.checkpoints > before
+    busy, logged, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert (busy, logged) == (0, copied)
