@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -68,7 +69,7 @@ class User(AbstractUser):
     managed_by_org_file = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["email"])]
+        indexes = [models.Index(Lower("email"), name="user_email_lower")]
 
     @property
     def display_name(self) -> str:

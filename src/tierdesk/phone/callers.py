@@ -19,6 +19,7 @@ from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Replace
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.accounts.selectors import with_email
 from tierdesk.accounts.services import create_user
 from tierdesk.core.errors import InvalidInput
 from tierdesk.phone import numbers
@@ -56,7 +57,7 @@ def users_with_number(number: str) -> QuerySet[User]:
 
 
 def users_with_email(email: str) -> QuerySet[User]:
-    return User.objects.filter(is_active=True, email__iexact=email).order_by("pk")
+    return with_email(email).filter(is_active=True).order_by("pk")
 
 
 def clean_email(value: str, field: str) -> str:

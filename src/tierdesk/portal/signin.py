@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.accounts.selectors import with_email
 from tierdesk.core.errors import DomainError
 from tierdesk.portal.models import SignInLink, SignInRequest
 
@@ -91,9 +92,7 @@ def request_link(address: str, *, at: datetime | None = None) -> None:
 def recipients(address: str) -> list[User]:
     """The active requesters who own ``address``. Staff sign in with their password."""
     return list(
-        User.objects.filter(
-            email__iexact=normalise(address), role=Role.REQUESTER, is_active=True
-        ).order_by("pk")
+        with_email(normalise(address)).filter(role=Role.REQUESTER, is_active=True).order_by("pk")
     )
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
+from tierdesk.accounts.selectors import with_email
 from tierdesk.tickets.models import Priority, Status, TicketType
 from tierdesk.tickets.models.enums import OPEN_STATUSES
 from tierdesk.tickets.selectors import TicketFilters
@@ -22,9 +23,7 @@ def username_for_login(typed: str) -> str:
     """A username as typed, or the username of the one account with that email address."""
     typed = typed.strip()
     if "@" in typed and not User.objects.filter(username=typed).exists():
-        matches = list(
-            User.objects.filter(email__iexact=typed).values_list("username", flat=True)[:2]
-        )
+        matches = list(with_email(typed).values_list("username", flat=True)[:2])
         if len(matches) == 1:
             return matches[0]
     return typed

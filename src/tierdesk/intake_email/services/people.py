@@ -7,6 +7,7 @@ import re
 from django.db import IntegrityError, transaction
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.accounts.selectors import with_email
 from tierdesk.accounts.services import create_user
 from tierdesk.core.errors import Conflict, InvalidInput
 from tierdesk.org.models import RequesterOrganisation
@@ -24,14 +25,8 @@ class SenderProblem(Exception):
 
 
 def _account(address: str) -> User | None:
-    """The user with this email address (case-insensitive), active ones first, oldest first.
-
-    Addresses are stored lower-cased, so the exact (indexed) lookup finds nearly everyone;
-    the case-insensitive scan is for accounts created elsewhere with capitals.
-    """
-    lowered = address.lower()
-    ordered = User.objects.order_by("-is_active", "pk")
-    return ordered.filter(email=lowered).first() or ordered.filter(email__iexact=lowered).first()
+    """The user with this email address (case-insensitive), active ones first, oldest first."""
+    return with_email(address).order_by("-is_active", "pk").first()
 
 
 def find_person(address: str) -> User | None:
