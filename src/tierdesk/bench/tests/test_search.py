@@ -80,7 +80,7 @@ def test_the_search_index_is_in_place_after_migrations():
 
 def test_newest_matches_equal_the_plain_query_across_id_windows(tickets, monkeypatch):
     monkeypatch.setattr(search, "WINDOW", 2)  # a window far smaller than the data
-    monkeypatch.setattr(search, "CHUNK", 1)
+    monkeypatch.setattr(search, "ROW_SPAN", 2)
     for number in range(7):
         create_ticket(NewTicket(title=f"VPN token {number}"), requester=tickets.requester)
     visible = policy.visible_tickets(tickets.l1_agent, Ticket.objects.all())
