@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tierdesk.escalations.models import Direction
+from tierdesk.web.rows import rows_for
 from tierdesk.web.selectors import management_overview
 from tierdesk.web.views.common import management_required, viewer
-from tierdesk.web.views.queues import rows_for
 
 
 @management_required
@@ -26,8 +26,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             **figures,
             "escalations": escalations,
-            "oldest_rows": rows_for(figures["oldest"], now),
-            "breaching_rows": rows_for(figures["breaching"], now),
+            "oldest_rows": rows_for(figures["oldest"], now, selectable=False),
+            "breaching_rows": rows_for(figures["breaching"], now, selectable=False),
             "nav": "manage",
         },
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,9 +18,9 @@ from tierdesk.org.models import Team
 from tierdesk.tickets import selectors
 from tierdesk.tickets.models import Status, Ticket
 from tierdesk.web import selectors as web_selectors
-from tierdesk.web.clocks import ClockView, age, ola_clock, sla_clock
 from tierdesk.web.forms import QueueFilterForm, SavedFilterForm
 from tierdesk.web.models import SavedFilter
+from tierdesk.web.rows import rows_for
 from tierdesk.web.views.common import staff_required, viewer
 
 PAGE_SIZE = 50
@@ -29,38 +28,6 @@ POLL_TARGET = "queue-rows"
 POLL_TARGETS = (POLL_TARGET, "soon-rows")
 SOON_LIMIT = 100
 SOON = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Row:
-    """A queue row with its texts ready: a page shows fifty, and every template lookup and
-    filter there costs more than the same work done once here."""
-
-    ticket: Ticket
-    sla: ClockView
-    ola: ClockView
-    age: str
-    url: str
-    opened_at: str  # ISO 8601, for <time datetime>
-    opened_title: str
-
-
-def rows_for(tickets: list[Ticket], now: datetime) -> list[Row]:
-    rows = []
-    for t in tickets:
-        opened = timezone.localtime(t.created_at)
-        rows.append(
-            Row(
-                t,
-                sla_clock(t, now),
-                ola_clock(t, now),
-                age(t.created_at, now),
-                reverse("ticket", args=[t.key]),
-                opened.isoformat(),
-                f"Opened {opened:%Y-%m-%d %H:%M}",
-            )
-        )
-    return rows
 
 
 def _saved_query(request: HttpRequest, preset: dict[str, Any]) -> str:
