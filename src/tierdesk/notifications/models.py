@@ -17,10 +17,10 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """A message owed to one person (an outbox row).
 
-    It is rendered when it is owed, or, for the alerts the scheduler owes by the thousand,
-    at delivery from ``render_later``: the template and the context values frozen when it was
-    owed, so it says the same either way. Delivery stores the rendered text and empties
-    ``render_later``; until then ``subject`` and ``body`` are empty.
+    It is rendered at delivery from ``render_later``: the template and the context values
+    frozen when it was owed, so it says what was true then. Delivery stores the rendered text
+    and empties ``render_later``; until then ``subject`` and ``body`` are empty (a row never
+    delivered, such as a suppressed acknowledgement, keeps its frozen context).
 
     ``dedup_key`` makes at-least-once delivery reach each recipient once: a retried step
     inserts the same key and is ignored. ``message_id`` is our Message-ID for it, fixed at
