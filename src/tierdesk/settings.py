@@ -121,11 +121,7 @@ def _database() -> dict[str, Any]:
         # JIT compilation pays off for long analytical queries; a desk runs short indexed
         # ones, where it added ~10 ms to a 1M-ticket count the planner thought expensive.
         options = config.setdefault("OPTIONS", {})
-        # A prepared statement is still planned for its own values on every run: after five
-        # runs PostgreSQL may otherwise keep one generic plan, and a search window's generic
-        # plan read the whole GIN posting list of its words instead of its range of ids.
-        planning = "-c jit=off -c plan_cache_mode=force_custom_plan"
-        options["options"] = f"{options.get('options', '')} {planning}".strip()
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
         # Parameters bound by the server, and statements a connection runs repeatedly prepared
         # once: the desk runs the same few dozen statements all day, and parsing and planning
         # them again (psycopg's client-side binding, Django's default) was a third of the
