@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tierdesk.accounts.models import ApiToken, User
 from tierdesk.core.errors import InvalidInput, NotFound
+from tierdesk.core.rows import from_row
 
 TOUCH_EVERY = timedelta(minutes=5)
 
@@ -47,15 +48,17 @@ def authenticate(token: str) -> User | None:
     if len(parts) < 3 or parts[0] != "td" or len(token) > 200:
         return None
     now = timezone.now()
-    found = list(User.objects.raw(_live_token_sql(), [now - TOUCH_EVERY, parts[1], now]))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_live_token_sql(), [now - TOUCH_EVERY, parts[1], now])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    user = found[0]
-    if not hmac.compare_digest(user.token_hash, _digest(token)):  # type: ignore[attr-defined]
+    *person, token_id, token_hash, token_stale = row
+    if not hmac.compare_digest(token_hash, _digest(token)):
         return None
-    if user.token_stale:  # type: ignore[attr-defined]
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
-    return user
+    if token_stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return from_row(User, person)
 
 
 @functools.cache

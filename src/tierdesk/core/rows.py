@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
+
+M = TypeVar("M", bound=Model)
 
 
 def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
@@ -98,6 +100,38 @@ def _insert_sql(
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     return sql
+
+
+def from_row(model: type[M], row: Sequence[Any], using: str = "default") -> M:
+    """The instance of ``model`` that a row of all its concrete columns, in field order,
+    stands for; the values go through the converters a queryset applies.
+
+    A raw queryset does the same but reads the cursor's column description first, which a
+    pipelined cursor does not have before its answer is in (see ``core.pipeline``).
+    """
+    connection = connections[using]
+    values = list(row)
+    for index, column, converters in _converters(using, model):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return model.from_db(using, _attnames(model), values)
+
+
+@functools.cache
+def _converters(using: str, model: type[Model]) -> list[tuple[int, Any, list[Any]]]:
+    connection = connections[using]
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((index, column, converters))
+    return found
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 ROWS_PER_STATEMENT = 500

@@ -1,0 +1,69 @@
+"""A round-robin team's cursor is moved in a transaction of its own, before a new ticket's
+transaction opens: concurrent creates never wait for it nor fall back for it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from tierdesk.org.models import AssignmentStrategy, Team
+from tierdesk.tickets.services import NewTicket, create_ticket
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def desk(org):
+    assert connection.vendor == "postgresql", "row locks between connections need PostgreSQL"
+    org.service_desk.assignment_strategy = AssignmentStrategy.ROUND_ROBIN
+    org.service_desk.save()
+    return org.service_desk
+
+
+def test_turns_rotate_through_the_members_on_shift_in_order(org, desk):
+    owners = [
+        create_ticket(NewTicket(title=f"t{i}"), requester=org.requester).assignee_id
+        for i in range(6)
+    ]
+    assert owners[:3] == owners[3:]
+    assert sorted(owners[:3]) == owners[:3]
+    assert Team.objects.get(pk=desk.pk).last_assigned_id == owners[-1]
+
+
+def test_the_cursor_is_free_while_a_new_tickets_transaction_is_still_open(org, desk, monkeypatch):
+    from tierdesk.tickets.services import create
+
+    writing, checked = threading.Event(), threading.Event()
+    original = create._Opening._write
+
+    def write_and_hold(self):
+        ticket = original(self)
+        writing.set()
+        assert checked.wait(timeout=10)
+        return ticket
+
+    monkeypatch.setattr(create._Opening, "_write", write_and_hold)
+    opened = []
+
+    def request() -> None:
+        try:
+            opened.append(create_ticket(NewTicket(title="Held"), requester=org.requester))
+        finally:
+            connections.close_all()
+
+    client = threading.Thread(target=request)
+    client.start()
+    try:
+        assert writing.wait(timeout=10)
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT last_assigned_id FROM org_team WHERE id = %s FOR UPDATE NOWAIT", [desk.pk]
+            )
+            (cursor_now,) = cursor.fetchone()
+    finally:
+        checked.set()
+        client.join()
+    assert len(opened) == 1
+    assert opened[0].assignee_id == cursor_now
