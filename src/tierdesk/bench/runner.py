@@ -79,12 +79,16 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
 
     from tierdesk.bench import fixtures, scenarios
     from tierdesk.bench.scenarios.base import Context, Result
+    from tierdesk.conf.keys import record_or_refuse
 
     data_dir = Path(spec["data_dir"])
     data_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     migrated = time.perf_counter() - started
+    # A database generated with another data directory's audit key would fail its chain
+    # verification and sign new events with a second key: refuse it before anything runs.
+    record_or_refuse()
     # One record per database kind: the SQLite file and the PostgreSQL database share a name.
     generation = _generate(spec, data_dir / f"{spec['name']}-{connection.vendor}.json")
     names = [n for n in scenarios.ORDER if n in spec["scenarios"]]
