@@ -258,12 +258,11 @@ def escalated_to_team(ticket: Ticket, note: str, hop_id: int) -> None:
     )
 
 
-def public_reply(
-    ticket: Ticket, comment_id: int, author: User, body: str, recipients: Iterable[User]
-) -> None:
+def public_reply(ticket: Ticket, comment: Comment, recipients: Iterable[User]) -> None:
     """A public reply to everyone on the ticket but its author. Never an internal note."""
-    if Comment.objects.filter(pk=comment_id, internal=True).exists():
+    if comment.internal:
         return
+    author, body, comment_id = comment.author, comment.body, comment.pk
     show_names = bool(policies.get("requesters_see_agent_names"))
     people = [r for r in recipients if r is not None and r.pk != author.pk]
     staff = [p for p in people if p.role != "requester"]

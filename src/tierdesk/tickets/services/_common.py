@@ -17,7 +17,11 @@ def lock(ticket: Ticket | int) -> Ticket:
     """Re-read the ticket under its row lock; commands never act on a stale copy."""
     pk = ticket if isinstance(ticket, int) else ticket.pk
     try:
-        return Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
+        return (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("team", "requester", "assignee")
+            .get(pk=pk)
+        )
     except Ticket.DoesNotExist:
         raise NotFound(f"no ticket with id {pk}") from None
 
@@ -38,9 +42,21 @@ def trail_for(ticket: Ticket, actor: User | None, channel: str, at: datetime) ->
 
 
 def save(ticket: Ticket, at: datetime, *fields: str) -> None:
+    """Write ``fields`` of a ticket read with :func:`lock`, with its next version.
+
+    An UPDATE by primary key rather than ``Model.save``, which reads the row count to check
+    that the row is still there (the lock says it is) and cannot run pipelined
+    (``core.pipeline``).
+    """
     ticket.version += 1
     ticket.updated_at = at
-    ticket.save(update_fields=[*fields, "version", "updated_at"])
+    wanted = {*fields, "version", "updated_at"}
+    values = {
+        field.attname: getattr(ticket, field.attname)
+        for field in Ticket._meta.concrete_fields
+        if field.name in wanted or field.attname in wanted
+    }
+    Ticket.objects.filter(pk=ticket.pk).update(**values)
 
 
 def participate(ticket: Ticket, user: User | None) -> None:

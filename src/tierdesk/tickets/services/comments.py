@@ -8,6 +8,7 @@ from django.utils import timezone
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import Forbidden
+from tierdesk.core.pipeline import pipelined
 from tierdesk.notifications import services as notifications
 from tierdesk.slas import services as clocks
 from tierdesk.tickets.models import Comment, Status, Ticket
@@ -32,7 +33,7 @@ def add_comment(
     ticket waiting on them puts it back in progress (their clock resumes).
     """
     body = clean_text(body, "body", max_length=BODY_MAX, required=True)
-    with transaction.atomic():
+    with transaction.atomic(), pipelined():
         ticket = lock(ticket)
         now = at or timezone.now()
         is_requester = actor.role == "requester"
@@ -76,5 +77,5 @@ def add_comment(
             recipients = [ticket.requester, *ticket.watchers.all()]
             if ticket.assignee_id:
                 recipients.append(ticket.assignee)  # type: ignore[arg-type]
-            notifications.public_reply(ticket, comment.pk, actor, body, recipients)
+            notifications.public_reply(ticket, comment, recipients)
     return comment
