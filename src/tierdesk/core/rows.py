@@ -28,6 +28,12 @@ from django.db.models.constants import OnConflict
 
 M = TypeVar("M", bound=Model)
 
+# psycopg finds the placeholders of a statement by parsing its text on every execute, and
+# caches the result only for statements of at most 50 parameters (and 4 kB). A VALUES list of
+# a few hundred rows was parsed anew each time: in a scheduler batch that parsing cost more
+# than building the rows.
+PARSED_ONCE_UP_TO = 50
+
 
 def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     """Insert new rows of one model; their primary keys are not read back.
@@ -40,6 +46,15 @@ def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
     model = type(objs[0])
     connection = connections[router.db_for_write(model)]
     fields = _columns(model)
+    if connection.vendor == "postgresql" and len(objs) * len(fields) > PARSED_ONCE_UP_TO:
+        # One single-row statement executed per row, pipelined by psycopg's executemany:
+        # its text is parsed once, prepared once, and all rows go in one round trip.
+        sql = _insert_sql(connection.alias, model, 1, ignore_conflicts, False)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [_values(connection, fields, [obj]) for obj in objs])
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, connection.alias
+        return
     batch = connection.ops.bulk_batch_size(fields, objs) or len(objs)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
