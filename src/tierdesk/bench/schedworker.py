@@ -1,6 +1,7 @@
 """One scheduler worker process for the timer-firing scenario.
 
-Prints ``ready`` once Django is set up, waits for ``go`` on stdin, then ticks at the given
+Prints ``ready`` once Django is set up and the worker warmed up as a started worker does
+(:func:`tierdesk.scheduler.loop.warm_up`), waits for ``go`` on stdin, then ticks at the given
 moment until nothing is due, and prints a JSON summary (counts and wall-clock bounds).
 """
 
@@ -18,11 +19,11 @@ def main(moment: str) -> None:
     import django
 
     django.setup()
-    from tierdesk.scheduler.loop import tick
+    from tierdesk.scheduler.loop import tick, warm_up
     from tierdesk.scheduler.models import Timer
 
     now = datetime.fromisoformat(moment)
-    Timer.objects.exists()  # connect before the clock starts
+    warm_up()  # connect and load before the clock starts, as a worker does when it starts
     print("ready", flush=True)
     sys.stdin.readline()
     totals = {"fired": 0, "failed": 0, "deferred": 0, "ticks": 0}

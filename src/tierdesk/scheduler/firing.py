@@ -16,7 +16,9 @@ is written (the command may have re-armed or cleared them).
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +81,8 @@ class Firing:
     now: datetime
     roles: Roles = field(default_factory=Roles)
     commanded: bool = False  # a command ran on the ticket: it was written, timers may differ
+    # Kinds whose timer fired here: the batch deletes their rows before it re-arms any.
+    fired_kinds: set[str] = field(default_factory=set)
     saved: set[str] = field(default_factory=set)
     alerts: list[Alert] = field(default_factory=list)
     rearms: list[Rearm] = field(default_factory=list)
@@ -194,15 +198,22 @@ def write(firings: Sequence[Firing]) -> None:
 
 
 def _rearm(firings: Sequence[Firing]) -> None:
-    """Re-armed timers replace their kinds with new rows (see :func:`scheduler.timers.arm`)."""
-    cleared = Q()
+    """Re-armed timers replace their kinds with new rows (see :func:`scheduler.timers.arm`).
+
+    Only kinds that may still have a row are cleared: a fired timer's row is gone already
+    (one row per kind), so a hierarchy step re-arming its own kind deletes nothing. The rest
+    are grouped by the kinds cleared, so the delete names a few lists of tickets rather than
+    one condition per ticket, which cost more to build than the delete took to run.
+    """
+    cleared: dict[tuple[str, ...], list[int]] = {}
     fresh: dict[tuple[int, str], Timer] = {}
     for firing in firings:
         ticket_id = firing.ticket.pk
         for rearm in firing.rearms:
             kinds = set(rearm.replace) | {spec.kind for spec in rearm.specs}
             if rearm.replace and kinds:
-                cleared |= Q(ticket_id=ticket_id, kind__in=sorted(kinds))
+                if stored := kinds - firing.fired_kinds:
+                    cleared.setdefault(tuple(sorted(stored)), []).append(ticket_id)
                 for kind in kinds:
                     fresh.pop((ticket_id, kind), None)
             for spec in rearm.specs:
@@ -211,6 +222,11 @@ def _rearm(firings: Sequence[Firing]) -> None:
                 )
         firing.rearms.clear()
     if cleared:
-        Timer.objects.filter(cleared).delete()
+        Timer.objects.filter(
+            functools.reduce(
+                operator.or_,
+                (Q(kind__in=kinds, ticket_id__in=tickets) for kinds, tickets in cleared.items()),
+            )
+        ).delete()
     if fresh:
         insert_many(list(fresh.values()))

@@ -22,6 +22,7 @@ What one bad timer does to a batch:
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -36,8 +37,11 @@ from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
 from tierdesk.org import policies
+from tierdesk.org.models import BusinessCalendar
 from tierdesk.scheduler.firing import Firing, Roles, write
+from tierdesk.scheduler.loading import Related
 from tierdesk.scheduler.models import Timer, TimerKind
+from tierdesk.slas import clock
 from tierdesk.slas.jobs import first_response_due, resolution_due, resolution_warning_due
 from tierdesk.tickets.jobs import auto_close_due
 from tierdesk.tickets.models import Ticket
@@ -55,7 +59,6 @@ HANDLERS: dict[str, Handler] = {
     TimerKind.AUTO_CLOSE: auto_close_due,
 }
 RETRY_AFTER = timedelta(minutes=1)
-TICKET_RELATIONS = ("team__lead__manager", "assignee", "service__calendar")
 
 
 @dataclass
@@ -74,7 +77,7 @@ def tick(now: datetime | None = None, batch: int | None = None) -> TickResult:
     with policies.pinned(), transaction.atomic():
         held, result.full = _claim(now, limit)
         if held:
-            _fire_group(held, now, result, Roles())
+            _fire_group(held, now, result, Roles(), Related())
     return result
 
 
@@ -105,7 +108,9 @@ class Batch:
     again: list[int] = field(default_factory=list)  # tickets with timers left after a command
 
 
-def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles: Roles) -> None:
+def _fire_group(
+    ticket_ids: list[int], now: datetime, result: TickResult, roles: Roles, related: Related
+) -> None:
     """Fire the due timers of these held tickets as one batch (see the module docstring)."""
     due: dict[int, list[Timer]] = {pk: [] for pk in ticket_ids}
     batch = Batch()
@@ -113,7 +118,7 @@ def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles:
         # One savepoint for the handlers and the writes: the commands that handlers run write
         # some rows as they go, and a batch that cannot be written takes those back too.
         with transaction.atomic():
-            tickets = Ticket.objects.select_related(*TICKET_RELATIONS).in_bulk(ticket_ids)
+            tickets = related.held_tickets(ticket_ids)
             for timer in (
                 Timer.objects.select_for_update()
                 .filter(ticket_id__in=ticket_ids, due_at__lte=now)
@@ -129,12 +134,12 @@ def _fire_group(ticket_ids: list[int], now: datetime, result: TickResult, roles:
                 _push_forward(timer, now, error)
     except Exception:
         log.exception("a batch of %s timers could not be written; firing them apart", len(due))
-        _fire_apart(ticket_ids, due, now, result, roles)
+        _fire_apart(ticket_ids, due, now, result, roles, related)
         return
     result.fired += len(batch.fired)
     result.failed += len(batch.failed)
     if batch.again:
-        _fire_group(batch.again, now, result, roles)
+        _fire_group(batch.again, now, result, roles, related)
 
 
 def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
@@ -158,6 +163,7 @@ def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
             batch.failed.append((timer, exc))
         else:
             batch.fired.append(timer)
+            firing.fired_kinds.add(timer.kind)
         if firing.commanded:
             if index + 1 < len(timers):
                 batch.again.append(firing.ticket.pk)
@@ -170,25 +176,28 @@ def _fire_apart(
     now: datetime,
     result: TickResult,
     roles: Roles,
+    related: Related,
 ) -> None:
     """A batch that could not be written: each ticket as its own batch, then each timer alone."""
     if len(ticket_ids) > 1:
         for ticket_id in ticket_ids:
-            _fire_group([ticket_id], now, result, roles)
+            _fire_group([ticket_id], now, result, roles, related)
         return
     for timer in due.get(ticket_ids[0], []):
-        _fire_alone(timer, now, result, roles)
+        _fire_alone(timer, now, result, roles, related)
 
 
-def _fire_alone(timer: Timer, now: datetime, result: TickResult, roles: Roles) -> None:
+def _fire_alone(
+    timer: Timer, now: datetime, result: TickResult, roles: Roles, related: Related
+) -> None:
     try:
         with transaction.atomic():
             # Delete first: a timer that an earlier firing re-armed (an automatic escalation
             # restarts the clocks) is gone and must not fire again.
             if not Timer.objects.filter(pk=timer.pk).delete()[0]:
                 return
-            ticket = Ticket.objects.select_related(*TICKET_RELATIONS).get(pk=timer.ticket_id)
-            firing = Firing(ticket, now, roles=roles)
+            ticket = related.held_tickets([timer.ticket_id])[timer.ticket_id]
+            firing = Firing(ticket, now, roles=roles, fired_kinds={timer.kind})
             HANDLERS[timer.kind](firing, timer)
             write([firing])
         result.fired += 1
@@ -214,6 +223,14 @@ def _push_forward(timer: Timer, now: datetime, exc: Exception) -> None:
     )
 
 
+def warm_up() -> None:
+    """Load, before the first tick, what firing would otherwise load inside it while it holds
+    its tickets: the business calendars (the holiday tables behind them) and the delivery
+    task that every batch's alerts enqueue. A worker calls this once when it starts."""
+    importlib.import_module("tierdesk.notifications.jobs")
+    clock.preload_calendars(BusinessCalendar.objects.values_list("spec", flat=True))
+
+
 HOUSEKEEPING_SECONDS = 60
 
 
@@ -230,6 +247,10 @@ def housekeeping() -> None:
 def run_forever(stop: threading.Event, interval: float | None = None) -> None:
     pause = interval or settings.SCHEDULER_INTERVAL_SECONDS
     log.info("scheduler running every %ss", pause)
+    try:
+        warm_up()
+    except Exception:
+        log.exception("the scheduler could not warm up; its first tick loads what it needs")
     next_housekeeping = 0.0
     while not stop.is_set():
         close_old_connections()
