@@ -3,6 +3,10 @@
 Runs inside the processing transaction with the message row locked, so a message becomes
 exactly one ticket, reply or event even when two workers pick it up. Raises
 :class:`Quarantine` for messages that must wait for an admin.
+
+An import hands over a message whose row is not inserted yet, so that it is written once,
+with its outcome (see ``importing``); whatever has to name the row inserts it first
+(``messagerow.stored_pk``).
 """
 
 from __future__ import annotations
@@ -53,7 +57,11 @@ def apply(message: InboundMessage, raw: bytes, parsed: ParsedMessage) -> None:
     message.subject = parsed.subject[:500]
     message.text, message.html = parsed.text, parsed.html or ""
     if parsed.loop_detected:
-        log.info("mail message %s is our own mail coming back (X-Loop); dropped", message.pk)
+        log.info(
+            "mail %s in %s is our own mail coming back (X-Loop); dropped",
+            message.message_id or "without Message-ID",
+            message.mailbox,
+        )
         message.status, message.outcome = InboundStatus.IGNORED, Outcome.LOOP_DROPPED
         return
     if not parsed.from_address:
@@ -115,15 +123,17 @@ def _reply(
     body = _cut(parsed.reply_text.strip() or parsed.text.strip() or "(empty message)", BODY_MAX)
     internal = sender.role != "requester" and not verified
     try:
-        with transaction.atomic():
-            if ticket.status == Status.RESOLVED and ticket.requester_id == sender.pk:
-                transition(
-                    ticket,
-                    Status.IN_PROGRESS,
-                    actor=sender,
-                    note="reopened by an email reply",
-                    channel="email",
-                )
+        if not (ticket.status == Status.RESOLVED and ticket.requester_id == sender.pk):
+            # A command is one transaction: a refused reply leaves nothing behind.
+            return add_comment(ticket, body, actor=sender, internal=internal, channel="email")
+        with transaction.atomic():  # the reopen stands only with its reply
+            transition(
+                ticket,
+                Status.IN_PROGRESS,
+                actor=sender,
+                note="reopened by an email reply",
+                channel="email",
+            )
             return add_comment(ticket, body, actor=sender, internal=internal, channel="email")
     except (Conflict, Forbidden, NotFound, TransitionNotAllowed) as exc:
         log.info(
@@ -176,15 +186,16 @@ def _after_mail(
     message.ticket = ticket  # threading of the acknowledgement reads it at delivery
     message.authentication = verdict
     records.store_attachments(ticket, message, parsed, sender, comment)
-    data = records.mail_data(message, parsed, verdict)
     noteworthy = verdict == authresults.FAILED or bool(parsed.headers_ignored)
+    extra: dict[str, object] = {}
     if comment is not None and comment.internal:
-        noteworthy, data["kept_internal"] = True, "staff mail without verified authentication"
+        noteworthy, extra["kept_internal"] = True, "staff mail without verified authentication"
     if parsed.cc:
         noteworthy = True
         if verdict == authresults.PASSED and parsed.auto_kind is None:
-            data["watchers_added"] = records.add_cc_watchers(ticket, parsed, sender, own)
+            extra["watchers_added"] = records.add_cc_watchers(ticket, parsed, sender, own)
         else:
-            data["cc_ignored"] = "bulk mail" if verdict == authresults.PASSED else "unverified"
+            extra["cc_ignored"] = "bulk mail" if verdict == authresults.PASSED else "unverified"
     if noteworthy:
+        data = {**records.mail_data(message, parsed, verdict), **extra}
         records.record_event(ticket, "mail_received", data, actor=sender, touch=False)

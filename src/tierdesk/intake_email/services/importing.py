@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from tierdesk.core.errors import DomainError
@@ -35,6 +35,7 @@ from tierdesk.intake_email.models import InboundMessage, InboundStatus, Quaranti
 from tierdesk.intake_email.parsing import ParsedMessage
 from tierdesk.intake_email.services import ingest, storage
 from tierdesk.intake_email.services.apply import apply
+from tierdesk.intake_email.services.messagerow import AlreadyStored, insert_row
 from tierdesk.intake_email.services.parsepool import ParseResult, ParseWorker, get_pool
 from tierdesk.intake_email.services.quarantine import Quarantine, quarantine, quarantine_oversize
 from tierdesk.org import policies
@@ -193,27 +194,33 @@ class Batches:
 def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
     """Store one parsed message and act on it in one transaction (a savepoint when a batch
     is open); returns its status, ``duplicate`` when another process stored the same bytes
-    first."""
+    first.
+
+    The message's row is inserted once, with its outcome, after the commands ran (earlier
+    only when an attachment or an event has to name it): the same transaction either lands
+    all of it or nothing. Bytes another importer stored first break the row's unique
+    constraint at that insert, which rolls the whole message back.
+    """
     if result.parsed is None:
         reason = ingest.FAILURE_REASONS.get(result.failure or "", QuarantineReason.PROCESSING_ERROR)
         return _store_quarantined(incoming, source, Failure(reason, result.detail))
-    inserted = False
     path = ""
     try:
         with transaction.atomic():
-            message, path = _insert(incoming, source, result.parsed)
-            inserted = True
+            message = _unstored(incoming, source, result.parsed)
+            path = message.raw_path
             apply(message, incoming.raw, result.parsed)
             message.processed_at = timezone.now()
-            message.save(update_fields=ingest.RESULT_FIELDS)
+            if message.pk is None:
+                insert_row(message)
+            else:
+                message.save(update_fields=ingest.RESULT_FIELDS)
             return str(message.status)
-    except IntegrityError as exc:
+    except AlreadyStored as exc:
         storage.discard_raw(path)
-        if not inserted:
-            if _already_stored(source.mailbox, [incoming]):
-                return DUPLICATE  # another importer stored these bytes a moment ago
-            raise
-        failure = _failure(exc)
+        if _already_stored(source.mailbox, [incoming]):
+            return DUPLICATE  # another importer stored these bytes a moment ago
+        raise exc.__cause__ or exc from None
     except (OperationalError, InterfaceError):
         storage.discard_raw(path)
         raise  # the database is away: nothing of this message is stored; import again
@@ -226,12 +233,11 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
     return _store_quarantined(incoming, source, failure)
 
 
-def _insert(
-    incoming: Incoming, source: ingest.Source, parsed: ParsedMessage
-) -> tuple[InboundMessage, str]:
+def _unstored(incoming: Incoming, source: ingest.Source, parsed: ParsedMessage) -> InboundMessage:
+    """The message's row as an import first writes it, not inserted yet."""
     raw = incoming.raw
     inline, path = storage.save_raw(raw)
-    message = InboundMessage.objects.create(
+    return InboundMessage(
         **ingest.source_columns(source),
         message_id=(parsed.message_id or "")[:1000],
         content_hash=incoming.content_hash,
@@ -243,7 +249,6 @@ def _insert(
         received_at=timezone.now(),
         attempts=1,
     )
-    return message, path
 
 
 def _failure(exc: Exception) -> Failure:

@@ -11,6 +11,7 @@ A worker can be fed the next message while the caller is still storing the previ
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -24,13 +25,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from tierdesk.intake_email.parsing import ParsedMessage
 from tierdesk.intake_email.services.parseworker import LENGTH_HEADER, OPTIONS_HEADER
 
 log = logging.getLogger(__name__)
 
+PIPE_BYTES = 1 << 20
 TIMEOUT = "timeout"
 CRASHED = "crashed"
 UNPARSEABLE = "unparseable"
@@ -62,6 +64,7 @@ class ParseWorker:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
             )
+            _widen_pipes(self.process)
         return self.process
 
     def begin(self, raw: bytes, options: dict[str, Any]) -> None:
@@ -71,11 +74,12 @@ class ParseWorker:
         self.started_at = time.monotonic()
         self.pending = True
         assert process.stdin is not None
+        # One request, one write: each write wakes the worker for a few bytes otherwise.
+        request = b"".join(
+            (OPTIONS_HEADER.pack(len(encoded)), encoded, LENGTH_HEADER.pack(len(raw)), raw)
+        )
         try:
-            process.stdin.write(OPTIONS_HEADER.pack(len(encoded)) + encoded)
-            process.stdin.write(LENGTH_HEADER.pack(len(raw)))
-            process.stdin.write(raw)
-            process.stdin.flush()
+            _write_all(process.stdin, request)
         except (BrokenPipeError, OSError):
             self.kill()
 
@@ -152,6 +156,25 @@ class ParseWorker:
             with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
         self.kill()
+
+
+def _write_all(stream: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)  # an unbuffered pipe may take part of it
+        view = view[written or 0 :]
+
+
+def _widen_pipes(process: subprocess.Popen[bytes]) -> None:
+    """Pipes of ``PIPE_BYTES`` (Linux): a message with attachments is handed over in one
+    write instead of 64 KiB at a time, each waiting for the worker to read the last."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with suppress(OSError):  # above the system's pipe-max-size: the default stays
+                fcntl.fcntl(stream.fileno(), set_size, PIPE_BYTES)
 
 
 class ParsePool:

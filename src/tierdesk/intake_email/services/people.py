@@ -7,9 +7,9 @@ import re
 from django.db import IntegrityError, transaction
 
 from tierdesk.accounts.models import Role, User
-from tierdesk.accounts.selectors import with_email
 from tierdesk.accounts.services import create_user
 from tierdesk.core.errors import Conflict, InvalidInput
+from tierdesk.intake_email.services.lookups import account_for
 from tierdesk.org.models import RequesterOrganisation
 
 USERNAME_MAX = 150
@@ -24,13 +24,8 @@ class SenderProblem(Exception):
         self.reason = reason
 
 
-def _account(address: str) -> User | None:
-    """The user with this email address (case-insensitive), active ones first, oldest first."""
-    return with_email(address).order_by("-is_active", "pk").first()
-
-
 def find_person(address: str) -> User | None:
-    account = _account(address)
+    account = account_for(address)
     return account if account is not None and account.is_active else None
 
 
@@ -72,7 +67,7 @@ def person_for(address: str, display_name: str = "") -> User:
     An address that belongs only to deactivated accounts is refused rather than given a
     fresh account, so an offboarded person's mail waits for an admin.
     """
-    existing = _account(address)
+    existing = account_for(address)
     if existing is not None:
         if not existing.is_active:
             raise SenderProblem("sender_inactive", f"{address} belongs to a deactivated account")

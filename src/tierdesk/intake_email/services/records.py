@@ -13,6 +13,7 @@ from tierdesk.accounts.models import User
 from tierdesk.intake_email.models import Attachment, InboundMessage
 from tierdesk.intake_email.parsing import ParsedMessage
 from tierdesk.intake_email.services import storage
+from tierdesk.intake_email.services.messagerow import stored_pk
 from tierdesk.intake_email.services.people import SenderProblem, person_for
 from tierdesk.tickets.models import Comment, Ticket
 from tierdesk.tickets.services import add_watcher
@@ -26,8 +27,12 @@ AUTO_EVENT = {"auto_reply": "auto_reply_received", "bounce": "bounce_received"}
 def record_event(
     ticket: Ticket, kind: str, data: dict[str, Any], *, actor: User | None, touch: bool
 ) -> None:
-    """Append one event to the ticket's audit chain (``touch``: also count as activity)."""
-    with transaction.atomic():
+    """Append one event to the ticket's audit chain (``touch``: also count as activity).
+
+    Called while a message is processed, inside its transaction: a failure here fails the
+    whole message, so the event needs no savepoint of its own.
+    """
+    with transaction.atomic(savepoint=False):
         locked = lock(ticket)
         now = timezone.now()
         trail = trail_for(locked, actor, "email", now)
@@ -39,7 +44,7 @@ def record_event(
 
 def mail_data(message: InboundMessage, parsed: ParsedMessage, verdict: str) -> dict[str, Any]:
     return {
-        "message": message.pk,
+        "message": stored_pk(message),
         "message_id": parsed.message_id,
         "from": parsed.from_address,
         "authentication": verdict,
@@ -55,7 +60,7 @@ def record_automatic(ticket: Ticket, message: InboundMessage, parsed: ParsedMess
         ticket,
         AUTO_EVENT.get(parsed.auto_kind or "", "auto_reply_received"),
         {
-            "message": message.pk,
+            "message": stored_pk(message),
             "from": parsed.from_address,
             "subject": parsed.subject[:300],
             "excerpt": parsed.reply_text[:500],
@@ -77,6 +82,7 @@ def store_attachments(
     for part in parsed.attachments:
         if not part.content:
             continue
+        stored_pk(message)
         name, digest = storage.save_attachment(part.content)
         rows.append(
             Attachment(

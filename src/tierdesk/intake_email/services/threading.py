@@ -16,6 +16,7 @@ from django.utils import timezone
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.intake_email.parsing import ParsedMessage
+from tierdesk.intake_email.services.lookups import ticket_with_requester
 from tierdesk.notifications.selectors import tickets_for_message_ids
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.models.enums import OPEN_STATUSES
@@ -25,14 +26,10 @@ RECENT_FOR_AUTO = timedelta(hours=24)
 
 
 def _load(ticket_id: int) -> Ticket | None:
-    ticket = Ticket.objects.select_related("team", "requester").filter(pk=ticket_id).first()
+    ticket = ticket_with_requester(ticket_id)
     hops = 0
     while ticket is not None and ticket.merged_into_id is not None and hops < MERGE_HOPS:
-        ticket = (
-            Ticket.objects.select_related("team", "requester")
-            .filter(pk=ticket.merged_into_id)
-            .first()
-        )
+        ticket = ticket_with_requester(ticket.merged_into_id)
         hops += 1
     return ticket
 

@@ -9,8 +9,16 @@ from collections import Counter
 import pytest
 from django.db import OperationalError
 
-from tierdesk.intake_email.models import InboundMessage, InboundStatus, QuarantineReason
+from tierdesk.audit.models import Event
+from tierdesk.intake_email.models import (
+    Attachment,
+    InboundMessage,
+    InboundStatus,
+    Outcome,
+    QuarantineReason,
+)
 from tierdesk.intake_email.services import apply as apply_module
+from tierdesk.intake_email.services import importing
 from tierdesk.intake_email.services.ingest import Source, ingest_many
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
 from tierdesk.tickets.models import Ticket
@@ -88,3 +96,69 @@ def test_a_database_outage_stops_the_import_with_nothing_half_stored(desk, monke
     monkeypatch.undo()
     ingest_many(iter(archive), SOURCE)
     assert Ticket.objects.count() == 3
+
+
+def test_a_message_another_importer_stored_meanwhile_is_a_duplicate_and_lands_nothing(
+    desk, monkeypatch
+):
+    raw = make_mail(subject="Stored by the other importer")
+    ingest_many(iter([raw]), Source(mailbox="import:archive", channel="import"))
+    other = InboundMessage.objects.get()
+    other.mailbox = SOURCE.mailbox
+    other.save(update_fields=["mailbox"])
+    tickets_before = Ticket.objects.count()
+    real = importing._already_stored
+    checked: list[int] = []
+
+    def already_stored(mailbox: str, chunk: list[importing.Incoming]) -> set[str]:
+        checked.append(len(chunk))
+        # The chunk was checked before the other importer committed its copy.
+        return set() if len(checked) == 1 else real(mailbox, chunk)
+
+    monkeypatch.setattr(importing, "_already_stored", already_stored)
+
+    counts = ingest_many(iter([raw]), SOURCE)
+
+    assert counts == Counter({"duplicate": 1})
+    assert len(checked) == 2  # the chunk, then the message whose row would not go in
+    assert InboundMessage.objects.filter(mailbox=SOURCE.mailbox).count() == 1
+    assert Ticket.objects.count() == tickets_before
+
+
+def test_an_imported_message_is_stored_once_with_its_outcome_and_what_names_it(desk):
+    with_file = make_mail(
+        subject="Scan attached", attachments=[("scan.pdf", "application/pdf", b"%PDF-1.4")]
+    )
+    plain = make_mail(subject="No attachment")
+
+    counts = ingest_many(iter([with_file, plain]), SOURCE)
+
+    assert counts == Counter({"processed": 2})
+    for message in InboundMessage.objects.all():
+        assert message.status == InboundStatus.PROCESSED
+        assert message.outcome == Outcome.TICKET_CREATED
+        assert message.attempts == 1
+        assert message.processed_at is not None
+        assert Ticket.objects.get(pk=message.ticket_id).title == message.subject
+    scanned = InboundMessage.objects.get(subject="Scan attached")
+    attachment = Attachment.objects.get()
+    assert (attachment.inbound_id, attachment.ticket_id) == (scanned.pk, scanned.ticket_id)
+
+
+def test_an_imported_bounce_is_recorded_on_its_ticket_naming_the_stored_message(desk):
+    request = make_mail(sender="rita@example.com", subject="VPN down")
+    ingest_many(iter([request]), SOURCE)
+    ticket = Ticket.objects.get()
+    bounce = make_mail(
+        sender="rita@example.com",
+        subject=f"Automatic reply: [{ticket.key}] VPN down",
+        body="I am out of office.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+
+    assert ingest_many(iter([bounce]), SOURCE) == Counter({"processed": 1})
+
+    message = InboundMessage.objects.get(subject__startswith="Automatic reply")
+    assert (message.outcome, message.ticket_id) == (Outcome.AUTO_RECORDED, ticket.pk)
+    event = Event.objects.get(ticket=ticket, kind="auto_reply_received")
+    assert event.data["message"] == message.pk
