@@ -10,7 +10,8 @@ first and then updating it with the result) costs one statement less on every cr
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import InvalidInput
+from tierdesk.core.pipeline import pipelined
 from tierdesk.core.rows import insert_many
 from tierdesk.tickets.models import IdempotencyRecord
 
@@ -45,6 +47,8 @@ def run_once_planned(
     plan: Callable[[], Callable[[], T]],
     load: Callable[[int], T],
     object_id: Callable[[T], int],
+    *,
+    pipelined_write: bool = False,
 ) -> T:
     """:func:`run_once` for a command split in two: ``plan()`` reads and validates before
     the write transaction opens and returns the write, which runs inside it.
@@ -52,10 +56,14 @@ def run_once_planned(
     SQLite lets one writer at a time hold the database: whatever a command can decide before
     its transaction (routing, SLA targets, validation) is then not done under that lock. A
     replayed key runs neither step.
+
+    ``pipelined_write`` says the write may run pipelined (see ``core.pipeline``): then, in a
+    transaction of its own, the write's last statements, the key's record and the COMMIT
+    go to PostgreSQL together.
     """
     if key is None:
         write = plan()
-        with transaction.atomic():
+        with _transaction(pipelined_write):
             return write()
     key = key.strip()
     if not key or len(key) > KEY_MAX or not key.isprintable():
@@ -67,7 +75,7 @@ def run_once_planned(
         return _replay(existing, fingerprint, load)
     write = plan()
     try:
-        with transaction.atomic():
+        with _transaction(pipelined_write):
             result = write()
             insert_many(
                 [
@@ -87,6 +95,19 @@ def run_once_planned(
         if existing is None:
             raise
         return _replay(existing, fingerprint, load)
+
+
+@contextmanager
+def _transaction(pipelined_write: bool) -> Iterator[None]:
+    if pipelined_write and not connection.in_atomic_block:
+        # An error then surfaces at the COMMIT, which rolls the transaction back and raises
+        # it as Django's (a lost race for the key is still an IntegrityError). Nested in
+        # another transaction the write is not held back from its own savepoint's release.
+        with pipelined(), transaction.atomic():
+            yield
+    else:
+        with transaction.atomic():
+            yield
 
 
 class _Recorded(NamedTuple):

@@ -78,6 +78,7 @@ def create_ticket(
         plan=lambda: _plan(new, requester, actor, at or timezone.now()).write,
         load=lambda pk: Ticket.objects.select_related("team", "requester", "assignee").get(pk=pk),
         object_id=lambda ticket: ticket.pk,
+        pipelined_write=True,
     )
 
 

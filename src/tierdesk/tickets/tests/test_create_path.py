@@ -66,7 +66,7 @@ def test_a_key_recorded_by_a_racing_original_replays_it_instead_of_opening_a_sec
     fingerprint = NewTicket(title="Printer").fingerprint()
     planned = idempotency.run_once_planned
 
-    def original_commits_first(user, scope, key, fp, plan, load, object_id):
+    def original_commits_first(user, scope, key, fp, plan, load, object_id, **options):
         def plan_then_lose_the_race():
             write = plan()
             IdempotencyRecord.objects.create(
@@ -79,7 +79,7 @@ def test_a_key_recorded_by_a_racing_original_replays_it_instead_of_opening_a_sec
             )
             return write
 
-        return planned(user, scope, key, fp, plan_then_lose_the_race, load, object_id)
+        return planned(user, scope, key, fp, plan_then_lose_the_race, load, object_id, **options)
 
     monkeypatch.setattr("tierdesk.tickets.services.create.run_once_planned", original_commits_first)
     before = Ticket.objects.count()
@@ -133,13 +133,13 @@ def test_two_requests_racing_with_one_key_open_one_ticket(org):
     planned = idempotency.run_once_planned
     results: list[int] = []
 
-    def plan_together(user, scope, key, fp, plan, load, object_id):
+    def plan_together(user, scope, key, fp, plan, load, object_id, **options):
         def plan_then_wait():
             write = plan()
             both_planned.wait(timeout=10)
             return write
 
-        return planned(user, scope, key, fp, plan_then_wait, load, object_id)
+        return planned(user, scope, key, fp, plan_then_wait, load, object_id, **options)
 
     def request() -> None:
         try:
