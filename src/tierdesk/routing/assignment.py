@@ -63,12 +63,18 @@ def take_turn(team: Team, people: list[Candidate]) -> Candidate | None:
         or connection.in_atomic_block
     ):
         return None
-    # Two round trips: the cursor's value, then its move with the commit.
-    with pipelined(), transaction.atomic(), connection.cursor() as cursor:
-        # Losing the cursor's last move in a crash gives someone one more turn: not worth
-        # waiting for the disk on every ticket.
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        return _advance(team, people)
+    ids = sorted(person.pk for person in people)
+    # One round trip: the move and the commit go together, the answer is read after both.
+    with pipelined(), connection.cursor() as cursor:
+        with transaction.atomic():
+            # Losing the cursor's last move in a crash gives someone one more turn: not
+            # worth waiting for the disk on every ticket.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(_turn_sql(), [ids, ids[0], team.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return next(person for person in people if person.pk == row[0])
 
 
 def pick_assignee(
@@ -191,6 +197,21 @@ def _sql() -> _Statements:
         cursor=f"SELECT {quote('last_assigned_id')} FROM {teams} WHERE {quote('id')} = %s"
         + skip_locked,
         advance=f"UPDATE {teams} SET {quote('last_assigned_id')} = %s WHERE {quote('id')} = %s",
+    )
+
+
+@functools.cache
+def _turn_sql() -> str:
+    """:func:`_advance` as one statement (PostgreSQL): the first id after the cursor, else
+    the first of all, or no row when another assignment holds the cursor."""
+    quote = connection.ops.quote_name
+    teams = quote(Team._meta.db_table)
+    last, pk = quote("last_assigned_id"), quote("id")
+    return (
+        f"UPDATE {teams} SET {last} = COALESCE((SELECT min(person) FROM unnest(%s::bigint[])"
+        f" AS person WHERE person > COALESCE({teams}.{last}, 0)), %s)"
+        f" WHERE {pk} = (SELECT {pk} FROM {teams} WHERE {pk} = %s FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {last}"
     )
 
 

@@ -67,3 +67,33 @@ def test_the_cursor_is_free_while_a_new_tickets_transaction_is_still_open(org, d
         client.join()
     assert len(opened) == 1
     assert opened[0].assignee_id == cursor_now
+
+
+def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk):
+    from django.db import transaction
+
+    from tierdesk.routing.assignment import candidates, take_turn
+
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_cursor() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM org_team WHERE id = %s FOR UPDATE", [desk.pk])
+                holding.set()
+                assert done.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_cursor)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        people = candidates(desk)
+        assert take_turn(desk, people) is None
+    finally:
+        done.set()
+        holder.join()
+    turn = take_turn(desk, candidates(desk))
+    assert turn is not None
+    assert Team.objects.get(pk=desk.pk).last_assigned_id == turn.pk
