@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 
 from tierdesk.accounts.models import Role
 from tierdesk.audit.models import Event
-from tierdesk.escalations.models import HierarchyPolicy
 from tierdesk.escalations.services import escalate
 from tierdesk.notifications.models import Notification
 from tierdesk.org.models import BusinessCalendar
@@ -27,27 +26,13 @@ from tierdesk.testing import member
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.services import NewTicket, assign, create_ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("p3_policy")]
 START = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)  # a Monday, 11:00 in Berlin
 LATER = START + timedelta(hours=2)
 BERLIN_OFFICE = {
     "time_zone": "Europe/Berlin",
     "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
 }
-
-
-@pytest.fixture(autouse=True)
-def p3_policy(org):
-    SlaPolicy.objects.create(
-        name="P3 fast", priority="P3", first_response_minutes=10, resolution_minutes=60
-    )
-    HierarchyPolicy.objects.create(
-        priority="P3",
-        steps=[
-            {"at_percent": 75, "notify": ["team_lead"]},
-            {"at_percent": 100, "notify": ["lead_manager", "incident_manager"]},
-        ],
-    )
 
 
 def new_ticket(org, title):

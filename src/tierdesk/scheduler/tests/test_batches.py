@@ -12,32 +12,17 @@ from django.test.utils import CaptureQueriesContext
 
 from tierdesk.audit.models import Event
 from tierdesk.audit.verify import verify
-from tierdesk.escalations.models import HierarchyPolicy
 from tierdesk.notifications.models import Notification
 from tierdesk.scheduler import loop
 from tierdesk.scheduler.models import Timer
-from tierdesk.slas.models import OlaPolicy, SlaPolicy
+from tierdesk.slas.models import OlaPolicy
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.services import NewTicket, create_ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("p3_policy")]
 START = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 # Past every P3 timer of the fast policy below (10 min first response, 60 min resolution).
 LATER = START + timedelta(hours=2)
-
-
-@pytest.fixture(autouse=True)
-def p3_policy(org):
-    SlaPolicy.objects.create(
-        name="P3 fast", priority="P3", first_response_minutes=10, resolution_minutes=60
-    )
-    HierarchyPolicy.objects.create(
-        priority="P3",
-        steps=[
-            {"at_percent": 75, "notify": ["team_lead"]},
-            {"at_percent": 100, "notify": ["lead_manager", "incident_manager"]},
-        ],
-    )
 
 
 def new_tickets(org, count):

@@ -8,11 +8,10 @@ import pytest
 import time_machine
 
 from tierdesk.audit.models import Event
-from tierdesk.escalations.models import HierarchyPolicy
 from tierdesk.notifications.models import Notification
 from tierdesk.scheduler import loop
 from tierdesk.scheduler.models import Timer
-from tierdesk.slas.models import OlaPolicy, SlaPolicy
+from tierdesk.slas.models import OlaPolicy
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.services import NewTicket, create_ticket, transition
 
@@ -22,21 +21,6 @@ START = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
 def kinds(ticket):
     return [e.kind for e in Event.objects.filter(ticket=ticket).order_by("seq")]
-
-
-@pytest.fixture
-def p3_policy(org):
-    # 60-minute resolution target, 24x7: easy arithmetic.
-    SlaPolicy.objects.create(
-        name="P3 fast", priority="P3", first_response_minutes=10, resolution_minutes=60
-    )
-    HierarchyPolicy.objects.create(
-        priority="P3",
-        steps=[
-            {"at_percent": 75, "notify": ["team_lead"]},
-            {"at_percent": 100, "notify": ["lead_manager", "incident_manager"]},
-        ],
-    )
 
 
 def new_ticket(org, **fields):
