@@ -132,6 +132,13 @@ def from_row(model: type[M], row: Sequence[Any], using: str = "default") -> M:
     return model.from_db(using, _attnames(model), values)
 
 
+def select_list(alias: str, model: type[Model]) -> str:
+    """``alias.column, ...`` for every concrete column of ``model`` in field order: the row
+    :func:`from_row` takes."""
+    quote = connections[router.db_for_read(model)].ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
 @functools.cache
 def _converters(using: str, model: type[Model]) -> list[tuple[int, Any, list[Any]]]:
     connection = connections[using]

@@ -53,6 +53,10 @@ class DeskConfig:
         """A private copy: callers may change their team object without touching the cache."""
         return copy.copy(self.teams[pk])
 
+    def team_with_slug(self, slug: str) -> Team | None:
+        found = next((pk for pk, team in self.teams.items() if team.slug == slug), None)
+        return None if found is None else self.team(found)
+
 
 _lock = threading.Lock()
 _cached: tuple[str, DeskConfig] | None = None

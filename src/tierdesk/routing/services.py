@@ -83,7 +83,9 @@ def _first_match(draft: Draft) -> Decision | None:
 
 
 def route_to_team(slug: str, ticket_type: str) -> Decision:
-    team = Team.objects.filter(slug=slug).first()
+    """The team a channel named (a desk address mapped to a team), from the cached desk
+    configuration; a security incident still goes to security."""
+    team = config.current().team_with_slug(slug)
     if team is None:
         raise InvalidInput(f"team: no team {slug!r}", field="team")
     if ticket_type == "security_incident" and team.kind != TeamKind.SECURITY:

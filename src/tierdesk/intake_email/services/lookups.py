@@ -15,7 +15,7 @@ import functools
 from django.db import connection
 
 from tierdesk.accounts.models import User
-from tierdesk.core.rows import from_row
+from tierdesk.core.rows import from_row, select_list
 from tierdesk.tickets.models import Ticket
 
 
@@ -41,16 +41,11 @@ def ticket_with_requester(pk: int) -> Ticket | None:
     return ticket
 
 
-def _columns(alias: str, model: type[User] | type[Ticket]) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
-
 @functools.cache
 def _account_sql() -> str:
     quote = connection.ops.quote_name
     return (
-        f"SELECT {_columns('u', User)} FROM {quote(User._meta.db_table)} u"
+        f"SELECT {select_list('u', User)} FROM {quote(User._meta.db_table)} u"
         f" WHERE LOWER(u.{quote('email')}) = %s"
         f" ORDER BY u.{quote('is_active')} DESC, u.{quote('id')} LIMIT 1"
     )
@@ -61,7 +56,7 @@ def _ticket_sql() -> str:
     quote = connection.ops.quote_name
     requester = quote(Ticket._meta.get_field("requester").column)
     return (
-        f"SELECT {_columns('t', Ticket)}, {_columns('u', User)}"
+        f"SELECT {select_list('t', Ticket)}, {select_list('u', User)}"
         f" FROM {quote(Ticket._meta.db_table)} t JOIN {quote(User._meta.db_table)} u"
         f" ON u.{quote('id')} = t.{requester} WHERE t.{quote('id')} = %s"
     )
