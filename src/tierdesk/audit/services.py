@@ -8,12 +8,13 @@ lock that orders concurrent writers on the same ticket and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
@@ -95,12 +96,8 @@ class AuditTrail:
             return []
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("audit events must be written inside the command's transaction")
-        head = (
-            None
-            if new_chain
-            else (ChainHead.objects.select_for_update().filter(chain=self.chain).first())
-        )
-        seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+        head = None if new_chain else _locked_head(self.chain)
+        seq, prev = head or (0, GENESIS)
         key = audit_key()
         events, seq, prev = self.linked_events(key, seq, prev)
         insert_many(events)
@@ -108,6 +105,37 @@ class AuditTrail:
         if head is None:
             insert_many([ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac)])
         else:
-            ChainHead.objects.filter(chain=self.chain).update(seq=seq, hash=prev, mac=mac)
+            with connection.cursor() as cursor:
+                cursor.execute(_head_sql().update, [seq, prev, mac, self.chain])
         self.pending.clear()
         return events
+
+
+@dataclass(frozen=True)
+class _HeadStatements:
+    lock: str
+    update: str
+
+
+def _locked_head(chain: str) -> tuple[int, str] | None:
+    """The chain's (seq, hash), its row locked until the transaction ends; None for a new
+    chain. Read for every command on a ticket, so in SQL built once."""
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql().lock, [chain])
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+@functools.cache
+def _head_sql() -> _HeadStatements:
+    quote = connection.ops.quote_name
+    table = quote(ChainHead._meta.db_table)
+    chain = quote("chain")
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return _HeadStatements(
+        lock=f"SELECT {quote('seq')}, {quote('hash')} FROM {table} WHERE {chain} = %s{lock}",
+        update=(
+            f"UPDATE {table} SET {quote('seq')} = %s, {quote('hash')} = %s, {quote('mac')} = %s"
+            f" WHERE {chain} = %s"
+        ),
+    )

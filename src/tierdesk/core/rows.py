@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connections, router
@@ -192,6 +192,31 @@ def update_many(objs: Sequence[Model], fields: Sequence[str]) -> None:
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{key} = v.{key}",
                 params,
             )
+
+
+def update_one(obj: Model, fields: Iterable[str]) -> None:
+    """Save ``fields`` (names or attnames) of ``obj``, already in the database, by primary
+    key: one UPDATE built once per model and set of fields, not compiled per call."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    sql, columns = _update_one_sql(connection.alias, model, frozenset(fields))
+    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+
+
+@functools.cache
+def _update_one_sql(
+    alias: str, model: type[Model], names: frozenset[str]
+) -> tuple[str, list[Field]]:
+    quote, meta = connections[alias].ops.quote_name, model._meta
+    columns: list[Field] = sorted(
+        {meta.get_field(name) for name in names},  # type: ignore[misc]
+        key=lambda field: field.column,
+    )
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    return sql, columns
 
 
 def json_value(raw: object) -> Any:

@@ -8,9 +8,9 @@ from django.db import connection, transaction
 from tierdesk.accounts.models import User
 from tierdesk.audit.services import AuditTrail, ticket_chain
 from tierdesk.core.errors import InvalidInput, NotFound, StaleVersion
-from tierdesk.core.rows import from_row, insert_many, select_list
+from tierdesk.core.rows import from_row, insert_many, select_list, update_one
 from tierdesk.org.models import Team
-from tierdesk.tickets.models import Participation, Ticket
+from tierdesk.tickets.models import Participation, Ticket, TierStint
 
 SYSTEM_CHANNEL = "system"
 
@@ -84,13 +84,7 @@ def save(ticket: Ticket, at: datetime, *fields: str) -> None:
     """
     ticket.version += 1
     ticket.updated_at = at
-    wanted = {*fields, "version", "updated_at"}
-    values = {
-        field.attname: getattr(ticket, field.attname)
-        for field in Ticket._meta.concrete_fields
-        if field.name in wanted or field.attname in wanted
-    }
-    Ticket.objects.filter(pk=ticket.pk).update(**values)
+    update_one(ticket, {*fields, "version", "updated_at"})
 
 
 def participate(ticket: Ticket, user: User | None) -> None:
@@ -121,12 +115,23 @@ def after_commit(callback: object) -> None:
 
 def end_stint(ticket: Ticket, now: datetime) -> int:
     """Close the ticket's current stay at its team; returns the seconds spent there."""
-    from tierdesk.tickets.models import TierStint
-
-    stint = TierStint.objects.filter(ticket=ticket, ended_at__isnull=True).order_by("-pk").first()
-    if stint is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_open_stint_sql(), [ticket.pk])
+        row = cursor.fetchone()
+    if row is None:
         return 0
+    stint = from_row(TierStint, row)
     stint.ended_at = now
     stint.seconds = max(0, int((now - stint.started_at).total_seconds()))
-    stint.save(update_fields=["ended_at", "seconds"])
+    update_one(stint, ("ended_at", "seconds"))
     return stint.seconds
+
+
+@functools.cache
+def _open_stint_sql() -> str:
+    quote, meta = connection.ops.quote_name, TierStint._meta
+    return (
+        f"SELECT {select_list('s', TierStint)} FROM {quote(meta.db_table)} s"
+        f" WHERE s.{quote(meta.get_field('ticket').column)} = %s"
+        f" AND s.{quote('ended_at')} IS NULL ORDER BY s.{quote('id')} DESC LIMIT 1"
+    )

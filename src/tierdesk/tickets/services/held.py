@@ -16,6 +16,7 @@ from typing import Protocol
 
 from tierdesk.accounts.models import User
 from tierdesk.audit.services import AuditTrail
+from tierdesk.core.rows import update_one
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.services._common import trail_for
 
@@ -52,6 +53,6 @@ class Locked:
 
     def write(self) -> None:
         if self.saved:
-            self.ticket.save(update_fields=[*self.saved, "version", "updated_at"])
+            update_one(self.ticket, {*self.saved, "version", "updated_at"})
             self.saved.clear()
         self.trail.flush()
