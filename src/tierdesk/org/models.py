@@ -46,10 +46,17 @@ class Team(models.Model):
     )
     is_default_for_tier = models.BooleanField(default=False)
     categories = models.JSONField(default=list, blank=True)
-    # Round-robin cursor: the member who got the last ticket. Kept on the team row so the
-    # pick and the cursor move in the one transaction that assigns.
+    # Round-robin cursor: the member who got the last ticket (``routing.assignment.take_turn``
+    # moves it). Not indexed: nothing looks teams up by it, and with an index every move of
+    # the cursor wrote new index entries for the team's row (no HOT update), bloating the
+    # small team table that every create reads.
     last_assigned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:

@@ -7,6 +7,8 @@ See ``tierdesk.tickets.models.ticket`` and ``tierdesk.tickets.search`` for why e
 from django.conf import settings
 from django.db import migrations, models
 
+from tierdesk.core.migrationops import RunSQLOnPostgres
+
 POSTGRES_FORWARD = [
     "ALTER TABLE tickets_ticket ADD COLUMN IF NOT EXISTS search_document tsvector "
     "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, title || ' ' || description)) STORED",
@@ -20,18 +22,6 @@ POSTGRES_BACKWARD = [
     "DROP INDEX IF EXISTS tickets_ticket_search_document",
     "ALTER TABLE tickets_ticket DROP COLUMN IF EXISTS search_document",
 ]
-
-
-class RunSQLOnPostgres(migrations.RunSQL):
-    """RunSQL that runs only on PostgreSQL (and is a no-op elsewhere)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
