@@ -4,7 +4,8 @@
 returning clauses, per-value compiler dispatch): on a ticket's creation, which writes seven
 kinds of rows, that was more CPU than the statements' own work. The statements here are
 cached per model, row count and conflict handling; values go through each field's own
-``pre_save``/``get_db_prep_save``, so what is stored is what the ORM would store. No model
+``pre_save``/``get_db_prep_save`` (or are taken as they are where those would return them
+unchanged), so what is stored is what the ORM would store. No model
 signals are sent (none of the models written here has receivers).
 
 :func:`update_many` saves some columns of many rows in one statement. Django's
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model, OneToOneField, fields
 from django.db.models.constants import OnConflict
 
 M = TypeVar("M", bound=Model)
@@ -51,7 +52,7 @@ def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         # its text is parsed once, prepared once, and all rows go in one round trip.
         sql = _insert_sql(connection.alias, model, 1, ignore_conflicts, False)
         with connection.cursor() as cursor:
-            cursor.executemany(sql, [_values(connection, fields, [obj]) for obj in objs])
+            cursor.executemany(sql, [_values(connection, model, [obj]) for obj in objs])
         for obj in objs:
             obj._state.adding, obj._state.db = False, connection.alias
         return
@@ -60,7 +61,7 @@ def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
             sql = _insert_sql(connection.alias, model, len(chunk), ignore_conflicts, False)
-            cursor.execute(sql, _values(connection, fields, chunk))
+            cursor.execute(sql, _values(connection, model, chunk))
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
 
@@ -71,18 +72,65 @@ def insert_one(obj: Model) -> None:
     connection = connections[router.db_for_write(model)]
     sql = _insert_sql(connection.alias, model, 1, False, True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _values(connection, _columns(model), [obj]))
+        cursor.execute(sql, _values(connection, model, [obj]))
         (pk,) = cursor.fetchone()
     obj.pk = pk
     obj._state.adding, obj._state.db = False, connection.alias
 
 
-def _values(connection: BaseDatabaseWrapper, fields: list[Field], objs: Sequence[Model]) -> list:
-    return [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for obj in objs
-        for field in fields
-    ]
+def _values(connection: BaseDatabaseWrapper, model: type[Model], objs: Sequence[Model]) -> list:
+    """The parameters of ``objs``' rows, as ``pre_save`` and ``get_db_prep_save`` give them.
+
+    A value that is already what its column stores (a ``str`` for a text column, an ``int``
+    for an integer or a key to one, a ``bool``, ``None``) is taken as it is: through the
+    field's methods it came back unchanged, at a cost of several calls each, and a new
+    ticket's rows have some 150 of them.
+    """
+    values: list[Any] = []
+    append = values.append
+    for obj in objs:
+        for attname, plain, field in _preparers(model):
+            if plain is not None:
+                value = getattr(obj, attname)
+                if value is None or type(value) is plain:
+                    append(value)
+                    continue
+            append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return values
+
+
+# Field classes whose pre_save is the attribute itself and whose get_db_prep_save returns a
+# value of this type unchanged. Exact classes only: a subclass may prepare values its way.
+_UNCHANGED: dict[type[Field], type] = {
+    **dict.fromkeys((fields.CharField, fields.TextField, fields.EmailField), str),
+    **dict.fromkeys((fields.SlugField, fields.URLField), str),
+    **dict.fromkeys(
+        (
+            fields.IntegerField,
+            fields.BigIntegerField,
+            fields.SmallIntegerField,
+            fields.PositiveIntegerField,
+            fields.PositiveSmallIntegerField,
+            fields.PositiveBigIntegerField,
+            fields.AutoField,
+            fields.BigAutoField,
+        ),
+        int,
+    ),
+    fields.BooleanField: bool,
+}
+
+
+@functools.cache
+def _preparers(model: type[Model]) -> list[tuple[str, type | None, Field]]:
+    return [(field.attname, _unchanged_type(field), field) for field in _columns(model)]
+
+
+def _unchanged_type(field: Field) -> type | None:
+    if type(field) in (ForeignKey, OneToOneField):
+        # A key is prepared as the column it points at.
+        return _unchanged_type(field.target_field)  # type: ignore[attr-defined]
+    return _UNCHANGED.get(type(field))
 
 
 @functools.cache

@@ -1,0 +1,66 @@
+"""Rows written through ``core.rows`` carry exactly the values the ORM would store."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tierdesk.audit.models import Event
+from tierdesk.core import rows
+from tierdesk.notifications.models import Notification
+from tierdesk.scheduler.models import Timer
+from tierdesk.tickets.models import Comment, Ticket, TierStint
+from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def comparable(values: list[object]) -> list[object]:
+    # psycopg's JSON wrappers (Jsonb) have no equality of their own: compare what they wrap.
+    return [getattr(value, "obj", value) for value in values]
+
+
+def orm_values(obj: Model) -> list[object]:
+    return comparable(
+        [
+            field.get_db_prep_save(field.pre_save(obj, True), connection)
+            for field in rows._columns(type(obj))
+        ]
+    )
+
+
+def test_a_new_tickets_rows_are_prepared_as_the_orm_prepares_them(org):
+    ticket = create_ticket(NewTicket(title="VPN drops every hour"), requester=org.requester)
+    add_comment(ticket, "Since Monday", actor=org.requester)
+    written: list[Model] = [
+        ticket,
+        *Comment.objects.filter(ticket=ticket),
+        *TierStint.objects.filter(ticket=ticket),
+        *Event.objects.filter(ticket_id=ticket.pk),
+        *Notification.objects.filter(ticket=ticket),
+        *Timer.objects.filter(ticket=ticket),
+    ]
+    assert {type(obj) for obj in written} >= {Ticket, Comment, TierStint, Event, Notification}
+    for obj in written:
+        assert comparable(rows._values(connection, type(obj), [obj])) == orm_values(obj), type(obj)
+
+
+plain_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    st.text(max_size=30),
+)
+
+
+@given(value=plain_values)
+def test_a_value_taken_as_it_is_is_what_its_field_would_prepare(value):
+    """Every field class the shortcut trusts returns a value of its type unchanged."""
+    for field_class, kind in rows._UNCHANGED.items():
+        field = field_class(primary_key=True) if "Auto" in field_class.__name__ else field_class()
+        field.set_attributes_from_name("value")
+        if value is None or type(value) is kind:
+            assert field.get_db_prep_save(value, connection) == value, field_class.__name__
