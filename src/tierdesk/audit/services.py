@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
-from tierdesk.core.rows import insert_many
+from tierdesk.core.rows import insert_many, update_one
 
 
 def audit_key() -> bytes:
@@ -105,37 +105,28 @@ class AuditTrail:
         if head is None:
             insert_many([ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac)])
         else:
-            with connection.cursor() as cursor:
-                cursor.execute(_head_sql().update, [seq, prev, mac, self.chain])
+            update_one(ChainHead(chain=self.chain, seq=seq, hash=prev, mac=mac), HEAD_MOVES)
         self.pending.clear()
         return events
 
 
-@dataclass(frozen=True)
-class _HeadStatements:
-    lock: str
-    update: str
+HEAD_MOVES = ("seq", "hash", "mac")
 
 
 def _locked_head(chain: str) -> tuple[int, str] | None:
     """The chain's (seq, hash), its row locked until the transaction ends; None for a new
     chain. Read for every command on a ticket, so in SQL built once."""
     with connection.cursor() as cursor:
-        cursor.execute(_head_sql().lock, [chain])
+        cursor.execute(_lock_head_sql(), [chain])
         row = cursor.fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
 
 
 @functools.cache
-def _head_sql() -> _HeadStatements:
+def _lock_head_sql() -> str:
     quote = connection.ops.quote_name
-    table = quote(ChainHead._meta.db_table)
-    chain = quote("chain")
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return _HeadStatements(
-        lock=f"SELECT {quote('seq')}, {quote('hash')} FROM {table} WHERE {chain} = %s{lock}",
-        update=(
-            f"UPDATE {table} SET {quote('seq')} = %s, {quote('hash')} = %s, {quote('mac')} = %s"
-            f" WHERE {chain} = %s"
-        ),
+    return (
+        f"SELECT {quote('seq')}, {quote('hash')} FROM {quote(ChainHead._meta.db_table)}"
+        f" WHERE {quote('chain')} = %s{lock}"
     )

@@ -43,16 +43,14 @@ def lock(ticket: Ticket | int) -> Ticket:
 @functools.cache
 def _lock_sql() -> str:
     quote = connection.ops.quote_name
-    user = quote(User._meta.db_table)
-
-    fields = Ticket._meta
-    team, requester = fields.get_field("team").column, fields.get_field("requester").column
-    assignee = fields.get_field("assignee").column
+    user, meta = quote(User._meta.db_table), Ticket._meta
+    team, requester = meta.get_field("team").column, meta.get_field("requester").column
+    assignee = meta.get_field("assignee").column
     lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {select_list('t', Ticket)}, {select_list('tm', Team)},"
         f" {select_list('r', User)}, {select_list('a', User)}"
-        f" FROM {quote(Ticket._meta.db_table)} t"
+        f" FROM {quote(meta.db_table)} t"
         f" JOIN {quote(Team._meta.db_table)} tm ON tm.{quote('id')} = t.{quote(team)}"
         f" JOIN {user} r ON r.{quote('id')} = t.{quote(requester)}"
         f" LEFT JOIN {user} a ON a.{quote('id')} = t.{quote(assignee)}"
