@@ -41,6 +41,7 @@ SLA_KINDS = frozenset({"sla_warning", "sla_breach", "hierarchical_escalation", "
 _collecting: ContextVar[list[Notification] | None] = ContextVar(
     "notifications_collecting", default=None
 )
+_owed_keys: ContextVar[list[str] | None] = ContextVar("notifications_owed_keys", default=None)
 
 
 @contextmanager
@@ -56,6 +57,25 @@ def one_write() -> Iterator[None]:
     finally:
         _collecting.reset(token)
     _save(rows)
+
+
+@contextmanager
+def one_delivery_task() -> Iterator[None]:
+    """Notifications saved inside this block are delivered by one task queued when it ends
+    without an error, instead of one task per command. For a batch of commands in one
+    transaction (a mail import): the task row commits with them or not at all.
+
+    A key whose row a savepoint rolled back is harmless: delivery skips keys without a
+    pending row.
+    """
+    keys: list[str] = []
+    token = _owed_keys.set(keys)
+    try:
+        yield
+    finally:
+        _owed_keys.reset(token)
+    if keys:
+        enqueue_with_transaction(lambda: _enqueue(keys))
 
 
 def _link(ticket: Ticket) -> str:
@@ -152,7 +172,10 @@ def _save(rows: list[Notification]) -> list[Notification]:
         return []
     insert_many(rows, ignore_conflicts=True)
     keys = [row.dedup_key for row in rows if row.status == NotificationStatus.PENDING]
-    if keys:
+    owed = _owed_keys.get()
+    if owed is not None:
+        owed.extend(keys)
+    elif keys:
         enqueue_with_transaction(lambda: _enqueue(keys))
     return rows
 

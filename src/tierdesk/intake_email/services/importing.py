@@ -11,7 +11,8 @@ quarantined, as on every channel.
 Messages land in a shared transaction that commits every ``COMMIT_SECONDS`` (each message in
 its own savepoint): one commit, an fsync on PostgreSQL, for many messages, while row locks
 and SQLite's write lock are held for at most about that long, and never while waiting for
-the parser. Duplicates are looked up for a chunk of messages in one query, and the worker
+the parser. What a batch owes people is delivered by one task queued with its commit.
+Duplicates are looked up for a chunk of messages in one query, and the worker
 process parses the next message while this one writes the previous one.
 """
 
@@ -22,7 +23,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -38,6 +39,7 @@ from tierdesk.intake_email.services.apply import apply
 from tierdesk.intake_email.services.messagerow import AlreadyStored, insert_row
 from tierdesk.intake_email.services.parsepool import ParseResult, ParseWorker, get_pool
 from tierdesk.intake_email.services.quarantine import Quarantine, quarantine, quarantine_oversize
+from tierdesk.notifications import services as notifications
 from tierdesk.org import policies
 
 log = logging.getLogger(__name__)
@@ -141,19 +143,20 @@ class Batches:
     def __init__(self, seconds: float, size: int) -> None:
         self.seconds = seconds
         self.size = size
-        self._atomic: transaction.Atomic | None = None
-        self._pin: AbstractContextManager[None] | None = None
+        self._open: ExitStack | None = None
         self._opened = 0.0
         self._landed = 0
 
     def land(self, incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
-        if self._atomic is None:
-            # One read of the desk policies per batch, as per request or scheduler tick: the
-            # messages of one transaction see one configuration.
-            self._pin = policies.pinned()
-            self._pin.__enter__()
-            self._atomic = transaction.atomic()
-            self._atomic.__enter__()
+        if self._open is None:
+            with ExitStack() as stack:
+                # One read of the desk policies per batch, as per request or scheduler tick:
+                # the messages of one transaction see one configuration.
+                stack.enter_context(policies.pinned())
+                stack.enter_context(transaction.atomic())
+                # Queued in the transaction when it commits; gone with it when it rolls back.
+                stack.enter_context(notifications.one_delivery_task())
+                self._open = stack.pop_all()
             self._opened, self._landed = time.monotonic(), 0
         outcome = land(incoming, source, result)
         self._landed += 1
@@ -181,14 +184,9 @@ class Batches:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        atomic, self._atomic = self._atomic, None
-        pin, self._pin = self._pin, None
-        try:
-            if atomic is not None:
-                atomic.__exit__(kind, value, traceback)
-        finally:
-            if pin is not None:
-                pin.__exit__(None, None, None)
+        stack, self._open = self._open, None
+        if stack is not None:
+            stack.__exit__(kind, value, traceback)
 
 
 def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 from django.db import OperationalError
+from django_tasks_db.models import DBTaskResult
 
 from tierdesk.audit.models import Event
 from tierdesk.intake_email.models import (
@@ -21,6 +22,8 @@ from tierdesk.intake_email.services import apply as apply_module
 from tierdesk.intake_email.services import importing
 from tierdesk.intake_email.services.ingest import Source, ingest_many
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
+from tierdesk.notifications import jobs
+from tierdesk.notifications.models import Notification
 from tierdesk.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +165,42 @@ def test_an_imported_bounce_is_recorded_on_its_ticket_naming_the_stored_message(
     assert (message.outcome, message.ticket_id) == (Outcome.AUTO_RECORDED, ticket.pk)
     event = Event.objects.get(ticket=ticket, kind="auto_reply_received")
     assert event.data["message"] == message.pk
+
+
+def test_an_imported_batch_is_acknowledged_through_one_delivery_task(desk, settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    senders = [f"user{n}@example.com" for n in range(3)]
+    archive = [make_mail(sender=s, subject=f"Request from {s}") for s in senders]
+
+    ingest_many(iter(archive), SOURCE)
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith=".deliver_owed")
+    assert tasks.count() == 1
+    assert jobs.deliver_owed.call(tasks.get().args_kwargs["args"][0]) == ["sent"] * 3
+    acknowledged = Notification.objects.filter(kind="ticket_opened", status="sent")
+    assert sorted(acknowledged.values_list("to_address", flat=True)) == senders
+
+
+def test_a_message_rolled_back_in_a_batch_owes_nobody_anything(desk, settings, monkeypatch):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    archive = _archive(3)
+    real = apply_module._after_mail
+
+    def fail_after_creating(ticket, message, *args):  # type: ignore[no-untyped-def]
+        if ticket.title == "Archived request 1":
+            raise RuntimeError("disk full")  # after the ticket and its acknowledgement
+        return real(ticket, message, *args)
+
+    monkeypatch.setattr(apply_module, "_after_mail", fail_after_creating)
+
+    counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"processed": 2, "quarantined": 1}
+    (task,) = DBTaskResult.objects.filter(task_path__endswith=".deliver_owed")
+    keys = task.args_kwargs["args"][0]
+    assert len(keys) == 3  # the rolled-back one's key too, which delivery skips
+    assert jobs.deliver_owed.call(keys) == ["sent", "sent"]
