@@ -115,7 +115,7 @@ def escalate_held(
     TierStint.objects.create(ticket=ticket, team=target, tier=target.level, started_at=now)
     before_assignee = ticket.assignee.username if ticket.assignee else None
     ticket.team, ticket.tier, ticket.team_entered_at = target, target.level, now
-    ticket.assignee = pick_assignee(target, ticket.category)
+    ticket.assignee = pick_assignee(target, ticket.category, priority=ticket.priority)
     status_before = ticket.status
     if ticket.status in (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS):
         ticket.status = Status.ASSIGNED if ticket.assignee else Status.NEW

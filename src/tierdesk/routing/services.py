@@ -95,8 +95,17 @@ def route_to_team(slug: str, ticket_type: str) -> Decision:
 
 def team_for_tier(tier: int, category: str, service: Service | None) -> Team:
     """The tier-``tier`` team best placed for a ticket: by category, then by the service's
-    owner, then the tier's default team."""
-    teams = list(Team.objects.filter(level=tier, kind__in=(TeamKind.TIER, TeamKind.SERVICE_DESK)))
+    owner, then the tier's default team. Teams come from the cached desk configuration:
+    every automatic escalation asks."""
+    desk = config.current()
+    teams = sorted(
+        (
+            desk.team(pk)
+            for pk, team in desk.teams.items()
+            if team.level == tier and team.kind in (TeamKind.TIER, TeamKind.SERVICE_DESK)
+        ),
+        key=lambda team: team.slug,  # the teams' own order, as a query gives them
+    )
     if not teams:
         raise InvalidInput(f"the organisation has no tier-{tier} team", field="to_tier")
     if category:

@@ -36,8 +36,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
+from tierdesk.notifications import services as notifications
 from tierdesk.org import policies
 from tierdesk.org.models import BusinessCalendar
+from tierdesk.routing import assignment
 from tierdesk.scheduler.firing import Firing, Roles, write
 from tierdesk.scheduler.loading import Related
 from tierdesk.scheduler.models import Timer, TimerKind
@@ -117,7 +119,13 @@ def _fire_group(
     try:
         # One savepoint for the handlers and the writes: the commands that handlers run write
         # some rows as they go, and a batch that cannot be written takes those back too.
-        with transaction.atomic():
+        # What the batch owes people goes out through one delivery task, queued with it,
+        # and a team's open work is counted once for all the batch's escalations to it.
+        with (
+            transaction.atomic(),
+            notifications.one_delivery_task(),
+            assignment.open_work_counted_once(),
+        ):
             tickets = related.held_tickets(ticket_ids)
             for timer in (
                 Timer.objects.select_for_update()

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from tierdesk.audit.models import Event
 from tierdesk.audit.verify import verify
@@ -19,6 +20,7 @@ from tierdesk.notifications.models import Notification
 from tierdesk.scheduler import loop
 from tierdesk.scheduler.models import Timer
 from tierdesk.slas.models import OlaPolicy, SlaPolicy
+from tierdesk.testing import member
 from tierdesk.tickets.jobs import AUTO_CLOSE_NOTE
 from tierdesk.tickets.models import Ticket, TierStint
 from tierdesk.tickets.services import NewTicket, create_ticket, transition
@@ -127,6 +129,37 @@ def test_an_automatic_escalation_writes_what_escalating_by_hand_writes(org):
     told = Notification.objects.filter(kind="escalated")
     assert told.filter(ticket=by_timer).count() == told.filter(ticket=by_hand).count() > 0
     assert verify().ok
+
+
+def test_escalations_in_one_batch_share_a_least_loaded_team_counting_its_work_once(org):
+    l2 = org.l2
+    l2.assignment_strategy = "least_loaded"
+    l2.save()
+    second = member(l2, username="sue")
+    tickets = auto_escalating(org, 4)
+    with CaptureQueriesContext(connection) as fired:
+        assert loop.tick(now=START + timedelta(minutes=30)).fired == 4
+    owners = [Ticket.objects.get(pk=t.pk).assignee for t in tickets]
+    # Each escalation counts the ones before it: two each, as four escalations by hand give.
+    assert sorted(o.username for o in owners) == sorted([org.l2_agent.username, "sue"] * 2)
+    assert second in owners
+    counts = [
+        q for q in fired.captured_queries if "COUNT(*)" in q["sql"] and "GROUP BY" in q["sql"]
+    ]
+    assert len(counts) == 1
+
+
+def test_what_a_batch_owes_people_goes_out_through_one_delivery_task(org, settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    auto_escalating(org, 3)
+    DBTaskResult.objects.all().delete()  # the new tickets' own acknowledgements
+    assert loop.tick(now=START + timedelta(minutes=30)).fired == 3
+    (task,) = DBTaskResult.objects.filter(task_path__endswith=".deliver_owed")
+    owed = Notification.objects.filter(kind="escalated", status="pending")
+    assert owed.count() >= 3
+    assert sorted(task.args_kwargs["args"][0]) == sorted(owed.values_list("dedup_key", flat=True))
 
 
 def without_hop(events):

@@ -116,7 +116,9 @@ class _Opening:
         assignee = (
             self.rule_assignee
             if decision.assignee_id
-            else pick_assignee(team, ticket.category, self.candidates, self.turn)
+            else pick_assignee(
+                team, ticket.category, self.candidates, self.turn, priority=ticket.priority
+            )
         )
         if assignee is not None:
             ticket.assignee = assignee
