@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.models import Model
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierdesk.audit.models import Event
@@ -64,3 +64,37 @@ def test_a_value_taken_as_it_is_is_what_its_field_would_prepare(value):
         field.set_attributes_from_name("value")
         if value is None or type(value) is kind:
             assert field.get_db_prep_save(value, connection) == value, field_class.__name__
+
+
+NASTY_TEXT = ["", "NULL", "null", '{"a": 1}', "{1,2}", 'say "hi", \\ then', "ünïcødé ✓", "a\nb\tc"]
+
+
+# Each example removes its own rows; the organisation is only read.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
+@given(texts=st.lists(st.text(max_size=40).filter(lambda t: "\x00" not in t), min_size=2))
+def test_rows_inserted_together_read_back_as_they_were_given(org, texts):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    given_rows = [
+        Notification(
+            dedup_key=f"together:{index}:{ticket.pk}:{len(texts)}:{hash(text)}",
+            recipient=org.requester if index % 2 else None,
+            to_address=text[:200],
+            ticket=ticket,
+            kind="ticket_opened",
+            subject=text,
+            body=NASTY_TEXT[index % len(NASTY_TEXT)],
+            render_later={"template": text, "context": {"list": [text, None, index], "n": None}}
+            if index % 3
+            else None,
+            created_at=ticket.created_at,
+        )
+        for index, text in enumerate(texts)
+    ]
+    rows.insert_many(given_rows)
+    stored = {
+        n.dedup_key: n for n in Notification.objects.filter(dedup_key__startswith="together:")
+    }
+    for row in given_rows:
+        back = stored[row.dedup_key]
+        assert orm_values(back) == orm_values(row)
+    Notification.objects.filter(dedup_key__startswith="together:").delete()
