@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from tierdesk.accounts.models import Role, User
 from tierdesk.org.models import Team
 
+# Members per team as read in this block (see team_members_read_once).
+_read: ContextVar[dict[int, list[User]] | None] = ContextVar("team_members_read", default=None)
+
+
+@contextmanager
+def team_members_read_once() -> Iterator[None]:
+    """Inside this block a team's members are read once: for a batch that tells a team
+    about many tickets in one transaction (the scheduler's automatic escalations). The
+    batch sees the teams as they were when it first asked."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
 
 def team_members(team_id: int) -> list[User]:
-    return list(
+    read = _read.get()
+    if read is not None and team_id in read:
+        return list(read[team_id])
+    members = list(
         User.objects.filter(memberships__team_id=team_id, is_active=True).exclude(
             role=Role.REQUESTER
         )
     )
+    if read is not None:
+        read[team_id] = members
+    return list(members)
 
 
 def people_with_role(role: str) -> list[User]:

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
 from tierdesk.notifications import services as notifications
-from tierdesk.org import policies
+from tierdesk.org import policies, selectors
 from tierdesk.org.models import BusinessCalendar
 from tierdesk.routing import assignment
 from tierdesk.scheduler.firing import Firing, Roles, write
@@ -120,11 +120,12 @@ def _fire_group(
         # One savepoint for the handlers and the writes: the commands that handlers run write
         # some rows as they go, and a batch that cannot be written takes those back too.
         # What the batch owes people goes out through one delivery task, queued with it,
-        # and a team's open work is counted once for all the batch's escalations to it.
+        # and a team's open work and members are read once for all its escalations.
         with (
             transaction.atomic(),
             notifications.one_delivery_task(),
             assignment.open_work_counted_once(),
+            selectors.team_members_read_once(),
         ):
             tickets = related.held_tickets(ticket_ids)
             for timer in (
