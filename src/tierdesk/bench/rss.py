@@ -43,12 +43,19 @@ def descendants(root: int) -> list[int]:
 
 
 class Sampler:
-    """``with Sampler(roots): …`` records the peak total and per-process RSS of the trees."""
+    """``with Sampler(roots): …`` records the peak total and per-process RSS of the trees,
+    leaving out the trees of ``exclude`` (a server another scenario left running below
+    this process is not this scenario's memory)."""
 
     def __init__(
-        self, roots: Callable[[], Iterable[int]] | None = None, interval: float = 0.1
+        self,
+        roots: Callable[[], Iterable[int]] | None = None,
+        interval: float = 0.1,
+        *,
+        exclude: Callable[[], Iterable[int]] = lambda: (),
     ) -> None:
         self.roots = roots or (lambda: [os.getpid()])
+        self.exclude = exclude
         self.interval = interval
         self.peak_total = 0.0
         self.peak_process = 0.0
@@ -57,6 +64,7 @@ class Sampler:
 
     def sample(self) -> None:
         pids = {pid for root in self.roots() for pid in descendants(root)}
+        pids -= {pid for root in self.exclude() for pid in descendants(root)}
         sizes = [rss_mb(pid) for pid in pids]
         if sizes:
             self.peak_total = max(self.peak_total, sum(sizes))
