@@ -21,6 +21,7 @@ from tierdesk.intake_email.models import (
 from tierdesk.intake_email.services import apply as apply_module
 from tierdesk.intake_email.services import importing
 from tierdesk.intake_email.services.ingest import Source, ingest_many
+from tierdesk.intake_email.services.parsepool import ParseWorker
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
 from tierdesk.notifications import jobs
 from tierdesk.notifications.models import Notification
@@ -167,10 +168,18 @@ def test_an_imported_bounce_is_recorded_on_its_ticket_naming_the_stored_message(
     assert event.data["message"] == message.pk
 
 
-def test_an_imported_batch_is_acknowledged_through_one_delivery_task(desk, settings):
+def one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However slow the machine, the import's messages land in one shared transaction: it
+    is committed neither after its time is up nor while the parser is still busy."""
+    monkeypatch.setattr(importing, "COMMIT_SECONDS", 600.0)
+    monkeypatch.setattr(ParseWorker, "ready", lambda worker: True)
+
+
+def test_an_imported_batch_is_acknowledged_through_one_delivery_task(desk, settings, monkeypatch):
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
+    one_batch(monkeypatch)
     senders = [f"user{n}@example.com" for n in range(3)]
     archive = [make_mail(sender=s, subject=f"Request from {s}") for s in senders]
 
@@ -187,6 +196,7 @@ def test_a_message_rolled_back_in_a_batch_owes_nobody_anything(desk, settings, m
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
+    one_batch(monkeypatch)
     archive = _archive(3)
     real = apply_module._after_mail
 
