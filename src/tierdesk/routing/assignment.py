@@ -36,9 +36,10 @@ def open_work_counted_once() -> Iterator[None]:
     each escalation at a million tickets.
 
     What a recount would see and the block does not: other transactions' assignments
-    committed while it runs, and work that leaves someone inside the block (a ticket
-    escalated away or closed). Choosing the least loaded is a balance, not a promise, and
-    a counted load is never shown to anyone.
+    committed while it runs, work that leaves someone inside the block (a ticket
+    escalated away or closed), and an assignment that a failed command took back.
+    Choosing the least loaded is a balance, not a promise, and a counted load is never
+    shown to anyone.
     """
     token = _counted.set({})
     try:
