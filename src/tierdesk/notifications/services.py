@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from tierdesk.accounts.models import User
 from tierdesk.core.rows import insert_many
+from tierdesk.core.scoped import bound
 from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
 from tierdesk.notifications.queueing import enqueue_with_transaction
@@ -50,12 +51,8 @@ def one_write() -> Iterator[None]:
     one delivery task for all of them (rather than an insert, a select and a task per
     ``queue`` call). Use it inside the command's transaction.
     """
-    rows: list[Notification] = []
-    token = _collecting.set(rows)
-    try:
+    with bound(_collecting, []) as rows:
         yield
-    finally:
-        _collecting.reset(token)
     _save(rows)
 
 
@@ -63,17 +60,14 @@ def one_write() -> Iterator[None]:
 def one_delivery_task() -> Iterator[None]:
     """Notifications saved inside this block are delivered by one task queued when it ends
     without an error, instead of one task per command. For a batch of commands in one
-    transaction (a mail import): the task row commits with them or not at all.
+    transaction (a mail import, a scheduler batch): the task row commits with them or not
+    at all.
 
     A key whose row a savepoint rolled back is harmless: delivery skips keys without a
     pending row.
     """
-    keys: list[str] = []
-    token = _owed_keys.set(keys)
-    try:
+    with bound(_owed_keys, []) as keys:
         yield
-    finally:
-        _owed_keys.reset(token)
     if keys:
         enqueue_with_transaction(lambda: _enqueue(keys))
 

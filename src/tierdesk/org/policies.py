@@ -15,6 +15,7 @@ from django.db import connection
 
 from tierdesk.core.errors import InvalidInput
 from tierdesk.core.rows import json_value
+from tierdesk.core.scoped import bound
 
 LEVELS = ("high", "medium", "low")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -147,12 +148,8 @@ def pinned() -> Iterator[None]:
     Policies are configuration that changes by an org-file apply; within one request a
     consistent view matters more than seeing a change that lands mid-request.
     """
-    holder: dict[str, Any] = {}
-    token = _pinned.set(holder)
-    try:
+    with bound(_pinned, {}):
         yield
-    finally:
-        _pinned.reset(token)
 
 
 def _values() -> dict[str, Any]:

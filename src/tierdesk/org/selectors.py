@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.core.scoped import bound
 from tierdesk.org.models import Team
 
 # Members per team as read in this block (see team_members_read_once).
@@ -18,11 +19,8 @@ def team_members_read_once() -> Iterator[None]:
     """Inside this block a team's members are read once: for a batch that tells a team
     about many tickets in one transaction (the scheduler's automatic escalations). The
     batch sees the teams as they were when it first asked."""
-    token = _read.set({})
-    try:
+    with bound(_read, {}):
         yield
-    finally:
-        _read.reset(token)
 
 
 def team_members(team_id: int) -> list[User]:

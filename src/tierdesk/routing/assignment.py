@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from tierdesk.accounts.models import User
 from tierdesk.core.pipeline import pipelined
 from tierdesk.core.rows import from_row, json_value
+from tierdesk.core.scoped import bound
 from tierdesk.org.models import AssignmentStrategy, Membership, Team
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.selectors import OPEN_STATUSES
@@ -41,11 +42,8 @@ def open_work_counted_once() -> Iterator[None]:
     Choosing the least loaded is a balance, not a promise, and a counted load is never
     shown to anyone.
     """
-    token = _counted.set({})
-    try:
+    with bound(_counted, {}):
         yield
-    finally:
-        _counted.reset(token)
 
 
 @dataclass(frozen=True)

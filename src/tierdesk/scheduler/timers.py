@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tierdesk.core.rows import insert_many
+from tierdesk.core.scoped import bound
 from tierdesk.scheduler.models import Timer, TimerKind
 
 
@@ -42,11 +43,8 @@ def deferred(ticket_id: int, into: list[Rearm]) -> Iterator[None]:
     instead of written: the scheduler runs a command on a ticket in the middle of a batch
     whose fired timers are deleted when the batch is written, and writes the command's
     timers after them, for the whole batch at once (see ``scheduler.firing``)."""
-    token = _deferred.set(_Deferred(ticket_id, into))
-    try:
+    with bound(_deferred, _Deferred(ticket_id, into)):
         yield
-    finally:
-        _deferred.reset(token)
 
 
 def _defer(ticket_id: int, rearm: Rearm) -> bool:
