@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tierdesk.escalations.services import escalate
+from tierdesk.org import config
 from tierdesk.org.models import AssignmentStrategy
 from tierdesk.routing.models import RoutingRule
 from tierdesk.routing.rules import Draft, matches, validate_conditions
@@ -105,6 +106,19 @@ def test_escalation_to_a_tier_picks_the_team_by_category(org):
     ticket = escalate(ticket, actor=org.l1_agent, to_tier=3, note="straight to L3")
     assert ticket.team == org.l3_net
     assert ticket.hops.get().direction == "up"
+
+
+def test_a_team_given_a_category_after_the_desk_was_read_takes_its_escalations(org):
+    config.bump()  # a configured desk has its generation stamp: its configuration is cached
+    first = create_ticket(NewTicket(title="phone", category="telephony"), requester=org.requester)
+    escalate(first, actor=org.l1_agent, to_tier=3, note="the desk is read and cached now")
+    org.l3_net.categories = [*org.l3_net.categories, "telephony"]
+    org.l3_net.save()
+    ticket = create_ticket(
+        NewTicket(title="desk phone", category="telephony"), requester=org.requester
+    )
+    ticket = escalate(ticket, actor=org.l1_agent, to_tier=3, note="phones are networks now")
+    assert ticket.team == org.l3_net
 
 
 def test_de_escalation_back_to_l1_is_recorded_as_such(org):
