@@ -1,7 +1,7 @@
 """On PostgreSQL the updates every command makes leave the tables' indexes alone.
 
 An update that changes no indexed column and finds room on its row's page is a HOT update:
-no new entry in any index. The ticket table has sixteen indexes and each command updates a
+no new entry in any index. The ticket table has fourteen indexes and each command updates a
 ticket and its audit chain head; the round-robin cursor moves on the team row at each create.
 """
 
