@@ -28,3 +28,34 @@ def fillfactor(table: str, percent: int) -> RunSQLOnPostgres:
         f"ALTER TABLE {table} SET (fillfactor = {percent})",
         f"ALTER TABLE {table} RESET (fillfactor)",
     )
+
+
+def lz4(table: str, *columns: str) -> migrations.RunPython:
+    """Compress the columns' new large values with lz4 instead of pglz, where the server
+    was built with it (PostgreSQL 14 and later; Debian's is). Each stored mail message went
+    through pglz: at about 240 µs a row, most of its INSERT, because attachments do not
+    compress and pglz tries anyway; lz4 took about 40 µs. Existing values stay as they
+    are (both kinds are read alike), so the change takes no rewrite."""
+
+    def set_compression(method: str) -> Any:
+        def run(apps: Any, schema_editor: Any) -> None:
+            connection = schema_editor.connection
+            if connection.vendor != "postgresql" or not _has_lz4(connection):
+                return
+            for column in columns:
+                schema_editor.execute(
+                    f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method}"
+                )
+
+        return run
+
+    return migrations.RunPython(set_compression("lz4"), set_compression("default"))
+
+
+def _has_lz4(connection: Any) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
