@@ -242,17 +242,6 @@ def ticket_opened(ticket: Ticket, limited: str | None = None) -> None:
     )
 
 
-def suppress_acknowledgement(ticket: Ticket, reason: str) -> int:
-    """Withdraw a not yet delivered acknowledgement (the mail was an auto-reply, bulk…).
-
-    Call it in the transaction that created the ticket: rows still pending at commit are
-    the only ones delivered.
-    """
-    return Notification.objects.filter(
-        ticket=ticket, kind=ACKNOWLEDGEMENT, status=NotificationStatus.PENDING, attempts=0
-    ).update(status=NotificationStatus.SUPPRESSED, last_error=reason[:1000])
-
-
 def assigned(ticket: Ticket, assignee: User) -> None:
     queue(
         "assigned",

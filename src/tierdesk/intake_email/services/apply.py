@@ -33,7 +33,6 @@ from tierdesk.intake_email.services import authresults, records
 from tierdesk.intake_email.services import threading as mail_threading
 from tierdesk.intake_email.services.people import SenderProblem, person_for
 from tierdesk.intake_email.services.quarantine import Quarantine
-from tierdesk.notifications import services as notifications
 from tierdesk.tickets.models import Comment, Status, Ticket
 from tierdesk.tickets.models.enums import FINAL_STATUSES
 from tierdesk.tickets.services import NewTicket, add_comment, create_ticket, transition
@@ -144,6 +143,13 @@ def _reply(
 
 def _new_ticket(message: InboundMessage, parsed: ParsedMessage, sender: User) -> Ticket:
     desk = desk_addresses().get(message.desk_address)
+    reason = ""
+    if NO_REPLY_RE.match(sender.email or ""):
+        reason = "the sender's address takes no replies"
+    elif parsed.auto_kind is not None:
+        reason = f"automatic mail ({parsed.auto_kind}) is never acknowledged"
+    elif parsed.auto_response_suppressed:
+        reason = "the sender asked for no automatic replies"
     new = NewTicket(
         title=parsed.subject.strip() or "(no subject)",
         description=_cut(parsed.text, DESCRIPTION_MAX),
@@ -152,23 +158,13 @@ def _new_ticket(message: InboundMessage, parsed: ParsedMessage, sender: User) ->
         team=desk.team if desk and desk.team else None,
     )
     try:
-        ticket = create_ticket(new, requester=sender)
+        return create_ticket(new, requester=sender, no_acknowledgement=reason)
     except InvalidInput as exc:
         if exc.field != "team":
             raise
         # The org file names a team that is gone: the mail still becomes a ticket, routed.
         log.warning("desk address %s: %s; routing instead", message.desk_address, exc)
-        ticket = create_ticket(replace(new, team=None), requester=sender)
-    reason = ""
-    if NO_REPLY_RE.match(sender.email or ""):
-        reason = "the sender's address takes no replies"
-    elif parsed.auto_kind is not None:
-        reason = f"automatic mail ({parsed.auto_kind}) is never acknowledged"
-    elif parsed.auto_response_suppressed:
-        reason = "the sender asked for no automatic replies"
-    if reason:
-        notifications.suppress_acknowledgement(ticket, reason)
-    return ticket
+        return create_ticket(replace(new, team=None), requester=sender, no_acknowledgement=reason)
 
 
 def _after_mail(

@@ -165,10 +165,12 @@ def test_a_message_rendered_at_delivery_reads_as_one_rendered_when_owed(org, sen
 
 
 def test_a_withheld_acknowledgement_keeps_what_it_would_have_said(org):
-    ticket = create_ticket(NewTicket(title="Auto-reply storm"), requester=org.requester)
-    assert notifications.suppress_acknowledgement(ticket, "auto-reply") == 1
+    ticket = create_ticket(
+        NewTicket(title="Auto-reply storm"), requester=org.requester, no_acknowledgement="bot"
+    )
     kept = Notification.objects.get(ticket=ticket, kind="ticket_opened")
     assert kept.status == NotificationStatus.SUPPRESSED
+    assert kept.last_error == "bot"
     assert kept.render_later["template"] == "ticket_opened"
     assert kept.render_later["context"]["key"] == ticket.key
     assert kept.render_later["context"]["title"] == "Auto-reply storm"

@@ -60,12 +60,15 @@ def create_ticket(
     actor: User | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    no_acknowledgement: str = "",
 ) -> Ticket:
     """Open a ticket: route it (L1 unless a rule says otherwise), derive its priority, start
     its SLA and tier clocks, assign it if its team assigns automatically, and record it.
 
     With ``idempotency_key`` a retry of the same request returns the first ticket, also when
-    the retry races the original on another process.
+    the retry races the original on another process. ``no_acknowledgement`` says why the
+    requester must not be acknowledged (a channel that knows the request came from a
+    machine): the acknowledgement is then kept as withheld, with that reason.
     """
     actor = actor or requester
     if Role.AUDITOR in (actor.role, requester.role):
@@ -75,7 +78,7 @@ def create_ticket(
         "ticket",
         idempotency_key,
         new.fingerprint(),
-        plan=lambda: _plan(new, requester, actor, at or timezone.now()).write,
+        plan=lambda: _plan(new, requester, actor, at or timezone.now(), no_acknowledgement).write,
         load=lambda pk: Ticket.objects.select_related("team", "requester", "assignee").get(pk=pk),
         object_id=lambda ticket: ticket.pk,
         pipelined_write=True,
@@ -152,7 +155,9 @@ class _Opening:
         return ticket
 
 
-def _plan(new: NewTicket, requester: User, actor: User, now: datetime) -> _Opening:
+def _plan(
+    new: NewTicket, requester: User, actor: User, now: datetime, no_acknowledgement: str
+) -> _Opening:
     title = " ".join(clean_text(new.title, "title", max_length=TITLE_MAX, required=True).split())
     description = clean_text(
         new.description, "description", max_length=DESCRIPTION_MAX, required=False
@@ -261,5 +266,7 @@ def _plan(new: NewTicket, requester: User, actor: User, now: datetime) -> _Openi
             "channel": channel,
             "requester": requester.username,
         },
-        acknowledgement_limited=notifications.acknowledgement_limit(requester),
+        acknowledgement_limited=(
+            no_acknowledgement or notifications.acknowledgement_limit(requester)
+        ),
     )
