@@ -9,7 +9,7 @@ from django.db import transaction
 
 from tierdesk.accounts.models import Role, User
 from tierdesk.core.errors import Conflict, InvalidInput
-from tierdesk.org.models import Membership, Team
+from tierdesk.org.models import Membership, RequesterOrganisation, Team
 
 
 def create_user(
@@ -21,6 +21,7 @@ def create_user(
     password: str | None = None,
     first_name: str = "",
     last_name: str = "",
+    organisation: RequesterOrganisation | None = None,
 ) -> User:
     username = username.strip()
     if (
@@ -51,6 +52,7 @@ def create_user(
             role=role,
             first_name=first_name,
             last_name=last_name,
+            organisation=organisation,
         )
         if password:
             try:

@@ -73,21 +73,18 @@ def person_for(address: str, display_name: str = "") -> User:
             raise SenderProblem("sender_inactive", f"{address} belongs to a deactivated account")
         return existing
     first, last = _split_name(display_name)
+    organisation = organisation_for(address)
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                user = create_user(
+                return create_user(
                     username_for(address),
                     email=address,
                     role=Role.REQUESTER,
                     first_name=first,
                     last_name=last,
+                    organisation=organisation,
                 )
-                organisation = organisation_for(address)
-                if organisation is not None:
-                    user.organisation = organisation
-                    user.save(update_fields=["organisation"])
-                return user
         except InvalidInput as exc:
             raise SenderProblem("invalid_sender", f"{address}: {exc}") from None
         except (Conflict, IntegrityError):
