@@ -59,3 +59,22 @@ def _has_lz4(connection: Any) -> bool:
         )
         row = cursor.fetchone()
     return bool(row and row[0])
+
+
+def vacuumed_after(table: str, fraction: float) -> RunSQLOnPostgres:
+    """Let autovacuum visit ``table`` once ``fraction`` of its rows were changed or added,
+    instead of PostgreSQL's 20%.
+
+    Counting reads (a queue's sidebar, the open work of a team's agents) are index-only
+    scans, which stay index-only only on pages the visibility map marks all-visible. Each
+    update or insert clears its page's mark until a vacuum sets it again. At a million
+    tickets, after about 20,000 new and changed tickets the ticket page's count visited
+    the heap for 78,661 of 125,204 entries and took 190 ms instead of 21 ms; the default
+    would wait for 200,000 changes. A vacuum of the ticket table then took about 2 seconds.
+    """
+    return RunSQLOnPostgres(
+        f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = {fraction},"
+        f" autovacuum_vacuum_insert_scale_factor = {fraction})",
+        f"ALTER TABLE {table} RESET (autovacuum_vacuum_scale_factor,"
+        " autovacuum_vacuum_insert_scale_factor)",
+    )

@@ -51,6 +51,17 @@ def test_stored_mail_and_long_texts_are_compressed_with_lz4():
     assert found == LZ4_COLUMNS
 
 
+@pytest.mark.postgres
+def test_the_ticket_table_is_vacuumed_long_before_postgresql_would_by_default():
+    # Its counting reads stay index-only only on pages a vacuum marked all-visible.
+    assert connection.vendor == "postgresql", "autovacuum is PostgreSQL's"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'tickets_ticket'")
+        options = dict(option.split("=") for option in cursor.fetchone()[0])
+    assert float(options["autovacuum_vacuum_scale_factor"]) <= 0.01
+    assert float(options["autovacuum_vacuum_insert_scale_factor"]) <= 0.01
+
+
 def test_a_large_message_reads_back_byte_for_byte():
     raw = b"Subject: scan\r\n\r\n" + os.urandom(300_000) + b"printer " * 50_000
     text = "the printer on floor 3 " * 20_000
