@@ -115,6 +115,7 @@ def _generation(document: dict[str, Any]) -> list[str]:
             if not isinstance(info, dict):
                 lines.append(f"- {vendor}: {info}")
                 continue
+            lines += _server(vendor, size, info.get("server") or {})
             generated = info.get("generation", {})
             if not generated:
                 continue
@@ -128,6 +129,19 @@ def _generation(document: dict[str, Any]) -> list[str]:
                 f"{', reused' if generated.get('reused') else ''})"
             )
     return ["Data:", *lines] if lines else []
+
+
+def _server(vendor: str, size: str, server: dict[str, str]) -> list[str]:
+    if not server:
+        return []
+    settings = ", ".join(f"{name} {value}" for name, value in server.items())
+    line = f"- Server, {vendor}, {int(size):,} tickets: {settings}"
+    if server.get("autovacuum") == "off":
+        line += (
+            "; no vacuum ran between the scenarios, so the reads after the write scenarios"
+            " saw tables as a desk without autovacuum would"
+        )
+    return [line]
 
 
 def write(document: dict[str, Any], directory: Path) -> tuple[Path, Path]:

@@ -69,6 +69,26 @@ def _versions() -> dict[str, str]:
         return {connection.vendor: str(cursor.fetchone()[0])}
 
 
+# The server settings that decide how a PostgreSQL run reads: a server tuned for tests runs
+# without autovacuum, and then every read after the write scenarios sees tables that no
+# vacuum visited since generation (index-only scans fetch from the heap, at a million
+# tickets several times slower).
+SERVER_SETTINGS = ("autovacuum", "shared_buffers", "fsync", "synchronous_commit")
+
+
+def _server() -> dict[str, str]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
+            [list(SERVER_SETTINGS)],
+        )
+        return dict(cursor.fetchall())
+
+
 def main(spec: dict[str, Any]) -> dict[str, Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierdesk.settings")
     import django
@@ -131,6 +151,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         "migrate_seconds": round(migrated, 2),
         "generation": generation,
         "versions": _versions(),
+        "server": _server(),
         "results": results,
     }
 

@@ -19,7 +19,13 @@ DOCUMENT = {
             "20000": {
                 "generation": {"seconds": 12.5, "tickets_per_second": 1600.0, "open_fraction": 0.1}
             }
-        }
+        },
+        "postgresql": {
+            "20000": {
+                "server": {"autovacuum": "off", "shared_buffers": "128MB"},
+                "generation": {"seconds": 9.5, "tickets_per_second": 2100.0, "open_fraction": 0.1},
+            }
+        },
     },
     "results": [
         {
@@ -82,6 +88,14 @@ def test_markdown_has_the_command_machine_and_one_row_per_result():
     assert "| skipped |" in skipped
     assert "- HTML queue page (sqlite): not there yet" in text
     assert "1,600 tickets/s" in text
+
+
+def test_markdown_says_when_postgresql_ran_without_autovacuum():
+    text = markdown(DOCUMENT)
+    server = next(line for line in text.splitlines() if line.startswith("- Server"))
+    assert "postgresql, 20,000 tickets: autovacuum off, shared_buffers 128MB" in server
+    assert "without autovacuum" in server
+    assert not any(line.startswith("- Server, sqlite") for line in text.splitlines())
 
 
 def test_write_puts_json_and_markdown_side_by_side(tmp_path):
