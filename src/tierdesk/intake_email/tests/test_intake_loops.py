@@ -89,6 +89,24 @@ def test_an_auto_reply_about_nothing_we_know_becomes_a_ticket_without_acknowledg
 
 
 @pytest.mark.parametrize(
+    ("sender", "headers", "reason"),
+    [
+        ("noreply@vendor.example", {}, "takes no replies"),
+        ("anna@client.example", {"X-Auto-Response-Suppress": "All"}, "no automatic replies"),
+    ],
+)
+def test_mail_that_must_not_be_answered_opens_a_ticket_with_its_acknowledgement_withheld(
+    desk, deliver, sender, headers, reason
+):
+    message = deliver(make_mail(sender=sender, headers=headers))
+    assert message.outcome == Outcome.TICKET_CREATED
+    assert mail.outbox == []
+    ack = Notification.objects.get(ticket_id=message.ticket_id, kind="ticket_opened")
+    assert ack.status == NotificationStatus.SUPPRESSED
+    assert reason in ack.last_error
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         {"Precedence": "bulk"},
