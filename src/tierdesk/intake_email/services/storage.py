@@ -7,6 +7,10 @@ before the row that names it commits, so a committed row always has its bytes.
 Attachments are content-addressed under ``$TIERDESK_DATA_DIR/attachments/``: the stored
 name is the SHA-256 of the bytes, never anything the sender chose, and the same file sent
 twice is stored once.
+
+A file is written under a temporary name, fsynced, renamed into place, and its directory
+fsynced, so that neither a half-written file nor a lost rename can sit under a name a
+committed row points to.
 """
 
 from __future__ import annotations
@@ -38,11 +42,22 @@ def attachments_dir() -> Path:
 def _write_durably(path: Path, data: bytes | memoryview) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    # The rename is durable only once its directory is (POSIX): without this, a crash soon
+    # after the commit could leave a committed row naming a file that is not there.
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def save_raw(raw: bytes) -> tuple[bytes | None, str]:
