@@ -1,9 +1,11 @@
 """Benchmark scenarios, one module each, run in this order.
 
-Each module has ``NAME``, ``TITLE``, ``TARGET`` and ``run(ctx) -> list[Result]``. Scenarios
-that change the data (creating tickets, firing timers) come after those that only read it;
-the audit check comes after everything that writes events (and last among the in-process
-scenarios, since holding every chain head grows the process).
+Each module has ``NAME``, ``TITLE``, ``TARGET`` and ``run(ctx) -> list[Result]``, and
+``WRITES = True`` when it changes many rows: on a PostgreSQL server without autovacuum the
+runner vacuums after such a scenario (see ``runner``). Creating tickets comes first; firing
+timers and importing mail come after the scenarios that only read. The audit check comes
+after everything that writes events (and last among the in-process scenarios, since
+holding every chain head grows the process).
 """
 
 from __future__ import annotations

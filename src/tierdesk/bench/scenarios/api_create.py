@@ -13,6 +13,7 @@ from tierdesk.bench.scenarios.base import Context, Result, http_result
 NAME = "api_create"
 TITLE = "Create ticket via API, 4 concurrent clients"
 TARGET = "≥ 8% (SQLite) / ≥ 9% (PostgreSQL) of the HTTP floor; p99 < 50 ms"
+WRITES = True
 CLIENTS = 4
 SHARE = {"sqlite": 0.08, "postgresql": 0.09}
 

@@ -15,6 +15,7 @@ from tierdesk.tickets.models import Ticket
 NAME = "email_ingest"
 TITLE = "Email ingest of an mbox"
 TARGET = "≥ 400 messages/s, peak RSS < 300 MB"
+WRITES = True
 ENTRY = "tierdesk.intake_email.bench"
 
 

@@ -24,6 +24,7 @@ from tierdesk.scheduler.models import Timer
 NAME = "scheduler_workers"
 TITLE = "Scheduler firing due timers, 2 worker processes"
 TARGET = "≥ 2,000 timers/s, each fired exactly once (PostgreSQL)"
+WRITES = True
 WORKERS = 2
 HANDLER_KINDS = (
     "sla_breached",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
 from tierdesk.bench.report import COLUMNS, markdown, write
 
-DOCUMENT = {
+DOCUMENT: dict[str, Any] = {
     "command": "tierdesk bench run --quick",
     "quick": True,
     "tickets": 20000,
@@ -90,12 +92,27 @@ def test_markdown_has_the_command_machine_and_one_row_per_result():
     assert "1,600 tickets/s" in text
 
 
+def _server_line(document: dict[str, Any]) -> str:
+    lines = markdown(document).splitlines()
+    assert not any(line.startswith("- Server, sqlite") for line in lines)
+    return next(line for line in lines if line.startswith("- Server"))
+
+
 def test_markdown_says_when_postgresql_ran_without_autovacuum():
-    text = markdown(DOCUMENT)
-    server = next(line for line in text.splitlines() if line.startswith("- Server"))
+    server = _server_line(DOCUMENT)
     assert "postgresql, 20,000 tickets: autovacuum off, shared_buffers 128MB" in server
     assert "without autovacuum" in server
-    assert not any(line.startswith("- Server, sqlite") for line in text.splitlines())
+
+
+def test_markdown_names_the_vacuums_the_benchmark_ran_in_place_of_autovacuum():
+    document = copy.deepcopy(DOCUMENT)
+    entry = document["databases"]["postgresql"]["20000"]
+    entry["vacuumed_after"] = {"api_create": 3.21, "email_ingest": 1.5}
+    server = _server_line(document)
+    assert "autovacuum off" in server
+    assert "in place of autovacuum the benchmark ran VACUUM (ANALYZE)" in server
+    assert "(api_create 3.21 s, email_ingest 1.5 s)" in server
+    assert "without autovacuum would" not in server
 
 
 def test_write_puts_json_and_markdown_side_by_side(tmp_path):

@@ -1,10 +1,14 @@
-"""A benchmark run refuses a database written with another data directory's keys."""
+"""A benchmark run refuses a database written with another data directory's keys, and
+stands in for a missing autovacuum after the scenarios that write."""
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
 
-from tierdesk.bench import runner
+import pytest
+from django.db import connection
+
+from tierdesk.bench import runner, scenarios
 from tierdesk.conf.env import ConfigurationError
 from tierdesk.conf.keys import record_or_refuse
 from tierdesk.tickets.models import Ticket
@@ -26,3 +30,44 @@ def test_a_reused_database_written_with_another_audit_key_is_refused(settings, t
     with pytest.raises(ConfigurationError, match="TIERDESK_AUDIT_KEY"):
         runner.main(spec)
     assert not Ticket.objects.exists(), "nothing was generated or run"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_autovacuum_the_run_vacuums_after_each_writing_scenario_only(monkeypatch, tmp_path):
+    assert connection.vendor == "postgresql", "VACUUM is PostgreSQL's"
+    ran: list[str] = []
+
+    def scenario(name: str, writes: bool) -> SimpleNamespace:
+        return SimpleNamespace(
+            NAME=name, TITLE=name, TARGET="", WRITES=writes, run=lambda ctx: ran.append(name) or []
+        )
+
+    fakes = {
+        "scheduler_tick": scenario("scheduler_tick", False),
+        "email_ingest": scenario("email_ingest", True),
+    }
+    monkeypatch.setattr(scenarios, "load", fakes.__getitem__)
+    monkeypatch.setattr(runner, "_generate", lambda spec, meta_path: {})
+    monkeypatch.setattr(runner, "_server", lambda: {"autovacuum": "off"})
+    spec = {
+        "data_dir": str(tmp_path),
+        "name": "tierdesk_bench_test",
+        "tickets": 10,
+        "seed": 1,
+        "reuse": True,
+        "quick": True,
+        "scenarios": ["email_ingest", "scheduler_tick"],
+    }
+
+    outcome = runner.main(spec)
+
+    assert ran == ["scheduler_tick", "email_ingest"], "in the benchmark's order"
+    assert list(outcome["vacuumed_after"]) == ["email_ingest"]
+    assert outcome["vacuumed_after"]["email_ingest"] >= 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s",
+            [Ticket._meta.db_table],
+        )
+        assert cursor.fetchone() == (True,), "the ticket table was vacuumed"
