@@ -71,3 +71,33 @@ def test_without_autovacuum_the_run_vacuums_after_each_writing_scenario_only(mon
             [Ticket._meta.db_table],
         )
         assert cursor.fetchone() == (True,), "the ticket table was vacuumed"
+
+
+@pytest.mark.postgres  # SQLite's test database lives in memory, and Django never closes that
+@pytest.mark.django_db(transaction=True)
+def test_each_scenario_starts_on_a_connection_of_its_own(monkeypatch, tmp_path):
+    """Memory an earlier scenario's connection holds (SQLite's mapped pages) is not the
+    next scenario's."""
+    fresh: list[bool] = []
+
+    def run(ctx: object) -> list[object]:
+        fresh.append(connection.connection is None)
+        Ticket.objects.exists()  # the scenario's own work opens it again
+        return []
+
+    fake = SimpleNamespace(NAME="x", TITLE="x", TARGET="", run=run)
+    monkeypatch.setattr(scenarios, "load", lambda name: fake)
+    monkeypatch.setattr(runner, "_generate", lambda spec, meta_path: {})
+    spec = {
+        "data_dir": str(tmp_path),
+        "name": "tierdesk_bench_test",
+        "tickets": 10,
+        "seed": 1,
+        "reuse": True,
+        "quick": True,
+        "scenarios": ["scheduler_tick", "email_ingest"],
+    }
+
+    runner.main(spec)
+
+    assert fresh == [True, True]
