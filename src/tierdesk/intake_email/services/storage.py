@@ -40,6 +40,7 @@ def attachments_dir() -> Path:
 
 
 def _write_durably(path: Path, data: bytes | memoryview) -> None:
+    created = _missing(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -51,13 +52,28 @@ def _write_durably(path: Path, data: bytes | memoryview) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    # The rename is durable only once its directory is (POSIX): without this, a crash soon
+    # A new name is durable only once its directory is (POSIX): the file's name in its
+    # directory, and each directory made for it in its parent. Without this, a crash soon
     # after the commit could leave a committed row naming a file that is not there.
-    directory = os.open(path.parent, os.O_RDONLY)
+    for directory in (path.parent, *(made.parent for made in created)):
+        _fsync_directory(directory)
+
+
+def _missing(directory: Path) -> list[Path]:
+    """``directory`` and those of its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    return missing
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(descriptor)
     finally:
-        os.close(directory)
+        os.close(descriptor)
 
 
 def save_raw(raw: bytes) -> tuple[bytes | None, str]:

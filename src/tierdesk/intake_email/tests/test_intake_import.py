@@ -19,7 +19,7 @@ from tierdesk.intake_email.models import (
     QuarantineReason,
 )
 from tierdesk.intake_email.services import apply as apply_module
-from tierdesk.intake_email.services import importing, storage
+from tierdesk.intake_email.services import importing
 from tierdesk.intake_email.services.ingest import Source, ingest_many
 from tierdesk.intake_email.services.parsepool import ParseWorker
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
@@ -214,20 +214,3 @@ def test_a_message_rolled_back_in_a_batch_owes_nobody_anything(desk, settings, m
     keys = task.args_kwargs["args"][0]
     assert len(keys) == 3  # the rolled-back one's key too, which delivery skips
     assert jobs.deliver_owed.call(keys) == ["sent", "sent"]
-
-
-def test_an_imported_attachment_is_on_disk_under_its_name_when_the_import_returns(desk):
-    same, other = b"%PDF-1.4 scanned invoice", b"%PDF-1.4 another invoice"
-    archive = [
-        make_mail(subject=f"Scan {n}", attachments=[("scan.pdf", "application/pdf", content)])
-        for n, content in enumerate((same, same, other))
-    ]
-
-    assert ingest_many(iter(archive), SOURCE) == Counter({"processed": 3})
-
-    stored = {
-        attachment.inbound.subject: storage.attachment_path(attachment.storage_name).read_bytes()
-        for attachment in Attachment.objects.select_related("inbound")
-    }
-    assert stored == {"Scan 0": same, "Scan 1": same, "Scan 2": other}
-    assert not [path for path in storage.attachments_dir().rglob("*") if path.suffix == ".tmp"]
