@@ -132,10 +132,11 @@ def _generation(document: dict[str, Any]) -> list[str]:
 
 
 def _server(
-    vendor: str, size: str, server: dict[str, str], vacuumed: dict[str, float] | None
+    vendor: str, size: str, server: dict[str, str], vacuumed: dict[str, float | str] | None
 ) -> list[str]:
     """The server's settings, and what the run did in place of a missing autovacuum:
-    ``vacuumed`` is None for runs from before the runner stood in for it."""
+    ``vacuumed`` maps each writing scenario to its vacuum's seconds (or its failure), is
+    empty when no scenario wrote, and None for runs from before the runner stood in."""
     if not server:
         return []
     settings = ", ".join(f"{name} {value}" for name, value in server.items())
@@ -143,7 +144,10 @@ def _server(
     if server.get("autovacuum") != "off":
         return [line]
     if vacuumed:
-        done = ", ".join(f"{name} {seconds} s" for name, seconds in vacuumed.items())
+        done = ", ".join(
+            f"{name} {outcome} s" if isinstance(outcome, int | float) else f"{name} {outcome}"
+            for name, outcome in vacuumed.items()
+        )
         line += (
             "; in place of autovacuum the benchmark ran VACUUM (ANALYZE) after each writing"
             f" scenario, outside its timing ({done})"
@@ -153,6 +157,8 @@ def _server(
             "; no vacuum ran between the scenarios, so the reads after the write scenarios"
             " saw tables as a desk without autovacuum would"
         )
+    else:
+        line += "; no scenario of this run wrote, so none needed a vacuum"
     return [line]
 
 

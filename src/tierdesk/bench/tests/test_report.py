@@ -115,6 +115,16 @@ def test_markdown_names_the_vacuums_the_benchmark_ran_in_place_of_autovacuum():
     assert "without autovacuum would" not in server
 
 
+def test_markdown_says_when_a_stand_in_vacuum_failed_or_none_was_needed():
+    document = copy.deepcopy(DOCUMENT)
+    entry = document["databases"]["postgresql"]["20000"]
+    entry["vacuumed_after"] = {"api_create": "failed: OperationalError: lock timeout"}
+    assert "(api_create failed: OperationalError: lock timeout)" in _server_line(document)
+
+    entry["vacuumed_after"] = {}
+    assert "no scenario of this run wrote, so none needed a vacuum" in _server_line(document)
+
+
 def test_write_puts_json_and_markdown_side_by_side(tmp_path):
     as_json, as_markdown = write(DOCUMENT, tmp_path / "results")
     assert as_json.name == "latest.json"
