@@ -3,7 +3,9 @@ stands in for a missing autovacuum after the scenarios that write."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -14,19 +16,24 @@ from tierdesk.conf.keys import record_or_refuse
 from tierdesk.tickets.models import Ticket
 
 
-@pytest.mark.django_db
-def test_a_reused_database_written_with_another_audit_key_is_refused(settings, tmp_path):
-    record_or_refuse()  # the database as generated, with its keys
-    settings.AUDIT_KEY = "the key of another data directory"
-    spec = {
+def _spec(tmp_path: Path, *scenario_names: str) -> dict[str, Any]:
+    """A quick run of these scenarios on the database the test already has."""
+    return {
         "data_dir": str(tmp_path),
         "name": "tierdesk_bench_test",
         "tickets": 10,
         "seed": 1,
         "reuse": True,
         "quick": True,
-        "scenarios": [],
+        "scenarios": list(scenario_names),
     }
+
+
+@pytest.mark.django_db
+def test_a_reused_database_written_with_another_audit_key_is_refused(settings, tmp_path):
+    record_or_refuse()  # the database as generated, with its keys
+    settings.AUDIT_KEY = "the key of another data directory"
+    spec = _spec(tmp_path)
     with pytest.raises(ConfigurationError, match="TIERDESK_AUDIT_KEY"):
         runner.main(spec)
     assert not Ticket.objects.exists(), "nothing was generated or run"
@@ -50,15 +57,7 @@ def test_without_autovacuum_the_run_vacuums_after_each_writing_scenario_only(mon
     monkeypatch.setattr(scenarios, "load", fakes.__getitem__)
     monkeypatch.setattr(runner, "_generate", lambda spec, meta_path: {})
     monkeypatch.setattr(runner, "_server", lambda: {"autovacuum": "off"})
-    spec = {
-        "data_dir": str(tmp_path),
-        "name": "tierdesk_bench_test",
-        "tickets": 10,
-        "seed": 1,
-        "reuse": True,
-        "quick": True,
-        "scenarios": ["email_ingest", "scheduler_tick"],
-    }
+    spec = _spec(tmp_path, "email_ingest", "scheduler_tick")
 
     vacuums_before = _vacuums_of_the_ticket_table()
 
@@ -72,7 +71,7 @@ def test_without_autovacuum_the_run_vacuums_after_each_writing_scenario_only(mon
 
 def _vacuums_of_the_ticket_table() -> int:
     with connection.cursor() as cursor:
-        # The statistics collector reports a vacuum a moment after it ended.
+        # Fresh statistics, not a snapshot this session cached before the vacuum.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s",
@@ -96,15 +95,7 @@ def test_each_scenario_starts_on_a_connection_of_its_own(monkeypatch, tmp_path):
     fake = SimpleNamespace(NAME="x", TITLE="x", TARGET="", run=run)
     monkeypatch.setattr(scenarios, "load", lambda name: fake)
     monkeypatch.setattr(runner, "_generate", lambda spec, meta_path: {})
-    spec = {
-        "data_dir": str(tmp_path),
-        "name": "tierdesk_bench_test",
-        "tickets": 10,
-        "seed": 1,
-        "reuse": True,
-        "quick": True,
-        "scenarios": ["scheduler_tick", "email_ingest"],
-    }
+    spec = _spec(tmp_path, "scheduler_tick", "email_ingest")
 
     runner.main(spec)
 
