@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import time
 from collections import Counter
 from contextlib import suppress
@@ -180,9 +179,10 @@ def _worker_peak_mb() -> float:
 
 
 def _resident_kinds_mb() -> dict[str, float]:
-    """This process's resident memory at the end, split into anonymous memory (Python, the
-    SQLite page cache) and file pages (the SQLite database mapped with ``mmap_size``)."""
-    kinds = {"RssAnon:": "rss_anon_mb", "RssFile:": "rss_file_mb"}
+    """This process's peak resident memory since :func:`_reset_peak_rss`, and its resident
+    memory at the end split into anonymous memory (Python, the SQLite page cache) and file
+    pages (the SQLite database mapped with ``mmap_size``)."""
+    kinds = {"VmHWM:": "peak_rss_mb", "RssAnon:": "rss_anon_mb", "RssFile:": "rss_file_mb"}
     found: dict[str, float] = {}
     with suppress(OSError):
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -197,14 +197,6 @@ def _reset_peak_rss() -> None:
     is its own and not what the process held before (a benchmark generating data first)."""
     with suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_rss_mb() -> float:
-    with suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def ingest_mbox_benchmark(path: str | os.PathLike[str], *, mailbox: str = "") -> dict[str, Any]:
@@ -229,7 +221,6 @@ def ingest_mbox_benchmark(path: str | os.PathLike[str], *, mailbox: str = "") ->
         "messages_per_second": round(total / seconds, 1) if seconds else 0.0,
         "outcomes": dict(counts),
         "tickets_created": after - before,
-        "peak_rss_mb": _peak_rss_mb(),
         "parser_peak_rss_mb": _worker_peak_mb(),
         **_resident_kinds_mb(),
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
