@@ -148,23 +148,34 @@ def _keyset_pages(
     select: str, table: str, key: Sequence[str], bounds: Bounds = (None, None)
 ) -> Iterator[list[Any]]:
     """Pages of ``select`` ordered by ``key``, each starting after the last row of the one
-    before (the key columns lead every row), within ``bounds`` of the first key column."""
+    before (the key columns lead every row), within ``bounds`` of the first key column.
+
+    After the first page the lower bound is left out: the last row is past it already, and
+    with it SQLite seeks the index to the bound and filters its way to the last row, so
+    that each page of a range that does not start at the beginning re-read every page
+    before it.
+    """
     order = ", ".join(key)
     after = f"({order}) > ({', '.join(['%s'] * len(key))})" if len(key) > 1 else f"{key[0]} > %s"
-    within, params = [], []
-    for bound, operator in zip(bounds, (">=", "<"), strict=True):
-        if bound is not None:
-            within.append(f"{key[0]} {operator} %s")
-            params.append(bound)
+    lower, upper = bounds
     last: Sequence[Any] | None = None
     with connection.cursor() as cursor:
         while True:
-            where = [*within, after] if last is not None else within
+            where, params = [], []
+            if last is None and lower is not None:
+                where.append(f"{key[0]} >= %s")
+                params.append(lower)
+            if upper is not None:
+                where.append(f"{key[0]} < %s")
+                params.append(upper)
+            if last is not None:
+                where.append(after)
+                params.extend(last)
             cursor.execute(
                 f"SELECT {select} FROM {table} "
                 f"{'WHERE ' + ' AND '.join(where) if where else ''} "
                 f"ORDER BY {order} LIMIT {BATCH}",
-                [*params, *(last or ())],
+                params,
             )
             page = cursor.fetchall()
             if not page:
