@@ -10,7 +10,9 @@ the first break of the whole walk, whichever worker finishes first.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,9 +27,11 @@ from tierdesk.audit.models import ChainHead
 from tierdesk.audit.services import audit_key
 from tierdesk.audit.walk import Bounds, Break, ChainedTickets, Walked, lean_reads, walk
 
-__all__ = ["Break", "Report", "verify"]
+__all__ = ["Break", "Report", "usable_cpus", "verify"]
 
 BATCH = 5000
+# What pg_export_snapshot() returns, e.g. 00000003-0000001B-1.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 
 @dataclass
@@ -39,6 +43,14 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.first_break is None
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: how many workers a full check uses by default."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def verify(progress: Callable[[int], None] | None = None, *, workers: int = 1) -> Report:
@@ -134,12 +146,21 @@ def _snapshot(*, shared: bool = False, join: str | None = None) -> Iterator[str 
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             if join is not None:
-                cursor.execute("SET TRANSACTION SNAPSHOT %s", [join])
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{_snapshot_literal(join)}'")
             snapshot_id = None
             if shared:
                 cursor.execute("SELECT pg_export_snapshot()")
                 snapshot_id = cursor.fetchone()[0]
             yield snapshot_id
+
+
+def _snapshot_literal(snapshot_id: str) -> str:
+    """``SET TRANSACTION SNAPSHOT`` takes a literal, never a bound parameter (server-side
+    binding, which the settings turn on, fails with a syntax error): so the id is checked
+    to be one before it is written into the statement."""
+    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
+        raise ValueError(f"not a snapshot id: {snapshot_id!r}")
+    return snapshot_id
 
 
 def _chain_ranges(count: int) -> list[Bounds]:

@@ -1,0 +1,50 @@
+"""``tierdesk audit verify --workers N`` on PostgreSQL: the ranges are walked in forked
+processes that share one snapshot, and the verdict is the one a single walk gives."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tierdesk.audit.models import ChainHead, Event
+from tierdesk.audit.verify import _snapshot_literal, verify
+from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def tickets(org):
+    made = []
+    for number in range(9):
+        ticket = create_ticket(NewTicket(title=f"Router {number}"), requester=org.requester)
+        add_comment(ticket, "on it", actor=org.l1_agent)
+        made.append(ticket)
+    return made
+
+
+def test_processes_sharing_one_snapshot_count_every_event_and_chain(tickets):
+    assert connection.vendor == "postgresql", "the shared snapshot is PostgreSQL's"
+    assert not connection.in_atomic_block, "outside a transaction the ranges run in processes"
+    seen: list[int] = []
+    report = verify(progress=seen.append, workers=3)
+    assert report.ok, report.first_break
+    assert report.events == sum(seen) == Event.objects.count()
+    assert report.chains == ChainHead.objects.count()
+
+
+def test_processes_name_the_same_first_broken_event_as_one_walk(tickets):
+    chains = list(Event.objects.order_by("chain").values_list("chain", flat=True).distinct())
+    rewritten = Event.objects.filter(chain=chains[-2]).order_by("seq").last()
+    Event.objects.filter(pk=rewritten.pk).update(note="rewritten")
+    alone, in_processes = verify(workers=1), verify(workers=3)
+    assert in_processes.first_break is not None
+    assert in_processes.first_break.event_id == rewritten.pk
+    assert in_processes.first_break == alone.first_break
+    assert in_processes.events == alone.events
+
+
+@pytest.mark.parametrize("hostile", ["'; DROP TABLE audit_event; --", "", "00000003 0000001B"])
+def test_a_snapshot_id_that_is_not_one_never_reaches_the_statement(hostile):
+    with pytest.raises(ValueError, match="not a snapshot id"):
+        _snapshot_literal(hostile)
