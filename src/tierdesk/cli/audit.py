@@ -16,21 +16,23 @@ def register(app: typer.Typer) -> None:
 
 @audit_app.command("verify")
 def verify(
-    workers: int = typer.Option(
-        1,
+    workers: int | None = typer.Option(
+        None,
         min=1,
         help="Processes walking ranges of chains (one snapshot on PostgreSQL; on SQLite "
-        "each range is read as of its own start). The verdict is the same for any number.",
+        "each range is read as of its own start); one per usable CPU when not given. The "
+        "verdict is the same for any number.",
     ),
 ) -> None:
     """Recompute every chain; exit 1 naming the first broken event."""
     setup_django()
     from tierdesk.audit.models import Event
+    from tierdesk.audit.verify import usable_cpus
     from tierdesk.audit.verify import verify as run
 
     with Progress(transient=True) as progress:
         bar = progress.add_task("verifying", total=Event.objects.count())
-        report = run(progress=lambda n: progress.advance(bar, n), workers=workers)
+        report = run(progress=lambda n: progress.advance(bar, n), workers=workers or usable_cpus())
     if not report.ok:
         raise fail(f"audit trail broken: {report.first_break}")
     typer.echo(f"audit trail intact: {report.events} events in {report.chains} chains")

@@ -105,3 +105,20 @@ def test_audit_verify_exits_non_zero_naming_the_broken_event(org, run):
     assert result.exit_code == 1
     assert "event" in result.stderr
     assert run("audit", "verify", "--workers", "2").stderr == result.stderr
+
+
+def test_audit_verify_walks_with_one_process_per_usable_cpu_unless_told(org, run, monkeypatch):
+    from tierdesk.audit import verify
+
+    asked: list[int] = []
+    real = verify.verify
+
+    def counting(progress=None, *, workers=1):
+        asked.append(workers)
+        return real(progress, workers=workers)
+
+    monkeypatch.setattr(verify, "verify", counting)
+    monkeypatch.setattr(verify, "usable_cpus", lambda: 3)
+    assert run("audit", "verify").exit_code == 0
+    assert run("audit", "verify", "--workers", "1").exit_code == 0
+    assert asked == [3, 1]
