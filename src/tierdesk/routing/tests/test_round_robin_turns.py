@@ -97,3 +97,37 @@ def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk):
     turn = take_turn(desk, candidates(desk))
     assert turn is not None
     assert Team.objects.get(pk=desk.pk).last_assigned_id == turn.pk
+
+
+def test_a_turn_waits_for_a_cursor_that_another_turn_holds_for_a_moment(desk, monkeypatch):
+    from django.db import transaction
+
+    from tierdesk.routing import assignment
+
+    holding, let_go, released = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_cursor() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM org_team WHERE id = %s FOR UPDATE", [desk.pk])
+                holding.set()
+                assert let_go.wait(timeout=10)
+        finally:
+            connections.close_all()
+            released.set()
+
+    def pause(seconds: float) -> None:  # the holder commits while the turn waits
+        let_go.set()
+        assert released.wait(timeout=10)
+
+    monkeypatch.setattr(assignment, "_pause", pause)
+    holder = threading.Thread(target=hold_the_cursor)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        turn = assignment.take_turn(desk, assignment.candidates(desk))
+    finally:
+        let_go.set()
+        holder.join()
+    assert turn is not None
+    assert Team.objects.get(pk=desk.pk).last_assigned_id == turn.pk
