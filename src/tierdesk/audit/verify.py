@@ -45,12 +45,20 @@ class Report:
         return self.first_break is None
 
 
+# A full check walks with one process per usable CPU, up to this many: each holds a database
+# connection and up to 32 MB of SQLite page cache, and a container's CPU quota is not what
+# the scheduler's affinity shows.
+DEFAULT_WORKERS_MAX = 8
+
+
 def usable_cpus() -> int:
-    """The CPUs this process may run on: how many workers a full check uses by default."""
+    """How many processes a full check uses by default: the CPUs this process may run on,
+    at most :data:`DEFAULT_WORKERS_MAX`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, DEFAULT_WORKERS_MAX)
 
 
 def verify(progress: Callable[[int], None] | None = None, *, workers: int = 1) -> Report:

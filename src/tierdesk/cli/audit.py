@@ -20,8 +20,8 @@ def verify(
         None,
         min=1,
         help="Processes walking ranges of chains (one snapshot on PostgreSQL; on SQLite "
-        "each range is read as of its own start); one per usable CPU when not given. The "
-        "verdict is the same for any number.",
+        "each range is read as of its own start); one per usable CPU, at most 8, when not "
+        "given. The verdict is the same for any number.",
     ),
 ) -> None:
     """Recompute every chain; exit 1 naming the first broken event."""

@@ -83,9 +83,8 @@ def take_turn(team: Team, people: list[Candidate]) -> Candidate | None:
 
     A cursor that another create's turn holds is free again a round trip later, so it is
     tried again after a millisecond, twice: when no turn is taken here, the ticket's
-    transaction finds the cursor held as well often enough, and the least-loaded member
-    gets the ticket, which counts the whole team's open work (10 ms for a desk of 40 at a
-    million tickets, on 1.9% of the benchmark's creates, most of their slowest 2%).
+    transaction often finds the cursor held as well, and the least-loaded member gets the
+    ticket, which counts the whole team's open work (milliseconds at a large desk).
 
     None when a transaction is already open (the command's write then takes the turn, see
     :func:`pick_assignee`), for other strategies, without candidates, when another

@@ -7,7 +7,7 @@ import pytest
 
 from tierdesk.audit import walk as walk_module
 from tierdesk.audit.models import ChainHead, Event
-from tierdesk.audit.verify import verify
+from tierdesk.audit.verify import _snapshot_literal, verify
 from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_a_history_without_ticket_is_named_by_the_smallest_ticket_id(tickets, pa
 def test_each_page_of_a_later_range_seeks_to_where_the_page_before_ended(tickets, monkeypatch):
     """With the range's lower bound beside the last key, SQLite seeks the index to the bound
     and filters from there: every page re-read the range up to itself (a range of a million
-    tickets slowed from 115,000 to 20,000 events/s as it went)."""
+    tickets slowed from 84,000 to 27,000 events/s within 40 s)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -128,3 +128,14 @@ def test_each_page_of_a_later_range_seeks_to_where_the_page_before_ended(tickets
     first, *later = event_pages
     assert " >= " in first
     assert all(" >= " not in sql and ") > (" in sql for sql in later)
+
+
+@pytest.mark.parametrize("exported", ["00000003-0000001B-1", "000003A1-1"])
+def test_a_snapshot_id_as_postgresql_exports_it_is_written_as_it_is(exported):
+    assert _snapshot_literal(exported) == exported
+
+
+@pytest.mark.parametrize("hostile", ["'; DROP TABLE audit_event; --", "", "00000003 0000001B"])
+def test_a_snapshot_id_that_is_not_one_never_reaches_the_statement(hostile):
+    with pytest.raises(ValueError, match="not a snapshot id"):
+        _snapshot_literal(hostile)

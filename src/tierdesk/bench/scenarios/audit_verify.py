@@ -1,5 +1,6 @@
 """Verifying the audit chains as ``tierdesk audit verify`` does by default, one process per
-usable CPU: events per second, time-bounded (it reads the oldest first)."""
+usable CPU: events per second, time-bounded (each process walks its range of chains from
+its first)."""
 
 from __future__ import annotations
 

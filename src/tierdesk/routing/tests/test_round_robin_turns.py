@@ -1,5 +1,6 @@
 """A round-robin team's cursor is moved in a transaction of its own, before a new ticket's
-transaction opens: concurrent creates never wait for it nor fall back for it."""
+transaction opens: concurrent creates wait at most two short pauses for it, and never while
+they hold a ticket."""
 
 from __future__ import annotations
 
@@ -69,10 +70,14 @@ def test_the_cursor_is_free_while_a_new_tickets_transaction_is_still_open(org, d
     assert opened[0].assignee_id == cursor_now
 
 
-def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk):
+def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk, monkeypatch):
     from django.db import transaction
 
+    from tierdesk.routing import assignment
     from tierdesk.routing.assignment import candidates, take_turn
+
+    pauses: list[float] = []
+    monkeypatch.setattr(assignment, "_pause", pauses.append)
 
     holding, done = threading.Event(), threading.Event()
 
@@ -91,6 +96,7 @@ def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk):
         assert holding.wait(timeout=10)
         people = candidates(desk)
         assert take_turn(desk, people) is None
+        assert pauses == [assignment.TURN_RETRY_SECONDS] * (assignment.TURN_ATTEMPTS - 1)
     finally:
         done.set()
         holder.join()
