@@ -9,7 +9,6 @@ from django.db import connection
 from tierdesk.audit import verify as verify_module
 from tierdesk.audit.models import ChainHead, Event
 from tierdesk.audit.verify import verify
-from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,16 +25,6 @@ def forked(monkeypatch):
 
     monkeypatch.setattr(verify_module, "_walk_in_processes", counting)
     return calls
-
-
-@pytest.fixture
-def tickets(org):
-    made = []
-    for number in range(9):
-        ticket = create_ticket(NewTicket(title=f"Router {number}"), requester=org.requester)
-        add_comment(ticket, "on it", actor=org.l1_agent)
-        made.append(ticket)
-    return made
 
 
 def test_processes_sharing_one_snapshot_count_every_event_and_chain(tickets, forked):

@@ -8,19 +8,8 @@ import pytest
 from tierdesk.audit import walk as walk_module
 from tierdesk.audit.models import ChainHead, Event
 from tierdesk.audit.verify import _snapshot_literal, verify
-from tierdesk.tickets.services import NewTicket, add_comment, create_ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tickets(org):
-    made = []
-    for number in range(12):
-        ticket = create_ticket(NewTicket(title=f"Printer {number}"), requester=org.requester)
-        add_comment(ticket, "looking", actor=org.l1_agent)
-        made.append(ticket)
-    return made
 
 
 @pytest.fixture(params=[2, 3, 5000], ids=["pages-of-2", "pages-of-3", "one-page"])

@@ -70,70 +70,62 @@ def test_the_cursor_is_free_while_a_new_tickets_transaction_is_still_open(org, d
     assert opened[0].assignee_id == cursor_now
 
 
-def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk, monkeypatch):
-    from django.db import transaction
+class CursorHolder:
+    """Another connection holding the team's round-robin cursor (as a scheduler batch or a
+    concurrent turn does) until :meth:`let_go`, or the end of the ``with`` block."""
 
+    def __init__(self, team: Team) -> None:
+        self.team = team
+        self._holding, self._let_go, self._released = (threading.Event() for _ in range(3))
+        self._thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM org_team WHERE id = %s FOR UPDATE", [self.team.pk])
+                self._holding.set()
+                assert self._let_go.wait(timeout=10)
+        finally:
+            connections.close_all()
+            self._released.set()
+
+    def let_go(self) -> None:
+        """Commit the holder's transaction and wait until the cursor is free."""
+        self._let_go.set()
+        assert self._released.wait(timeout=10)
+
+    def __enter__(self) -> CursorHolder:
+        self._thread.start()
+        assert self._holding.wait(timeout=10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._let_go.set()
+        self._thread.join()
+
+
+def test_no_turn_is_taken_while_another_assignment_holds_the_cursor(desk, monkeypatch):
     from tierdesk.routing import assignment
     from tierdesk.routing.assignment import candidates, take_turn
 
     pauses: list[float] = []
     monkeypatch.setattr(assignment, "_pause", pauses.append)
-
-    holding, done = threading.Event(), threading.Event()
-
-    def hold_the_cursor() -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT id FROM org_team WHERE id = %s FOR UPDATE", [desk.pk])
-                holding.set()
-                assert done.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_cursor)
-    holder.start()
-    try:
-        assert holding.wait(timeout=10)
-        people = candidates(desk)
-        assert take_turn(desk, people) is None
+    with CursorHolder(desk):
+        assert take_turn(desk, candidates(desk)) is None
         assert pauses == [assignment.TURN_RETRY_SECONDS] * (assignment.TURN_ATTEMPTS - 1)
-    finally:
-        done.set()
-        holder.join()
     turn = take_turn(desk, candidates(desk))
     assert turn is not None
     assert Team.objects.get(pk=desk.pk).last_assigned_id == turn.pk
 
 
 def test_a_turn_waits_for_a_cursor_that_another_turn_holds_for_a_moment(desk, monkeypatch):
-    from django.db import transaction
-
     from tierdesk.routing import assignment
 
-    holding, let_go, released = threading.Event(), threading.Event(), threading.Event()
-
-    def hold_the_cursor() -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT id FROM org_team WHERE id = %s FOR UPDATE", [desk.pk])
-                holding.set()
-                assert let_go.wait(timeout=10)
-        finally:
-            connections.close_all()
-            released.set()
-
-    def pause(seconds: float) -> None:  # the holder commits while the turn waits
-        let_go.set()
-        assert released.wait(timeout=10)
-
-    monkeypatch.setattr(assignment, "_pause", pause)
-    holder = threading.Thread(target=hold_the_cursor)
-    holder.start()
-    try:
-        assert holding.wait(timeout=10)
+    with CursorHolder(desk) as holder:
+        # The holder commits while the turn pauses before its second try.
+        monkeypatch.setattr(assignment, "_pause", lambda seconds: holder.let_go())
         turn = assignment.take_turn(desk, assignment.candidates(desk))
-    finally:
-        let_go.set()
-        holder.join()
     assert turn is not None
     assert Team.objects.get(pk=desk.pk).last_assigned_id == turn.pk
