@@ -128,3 +128,11 @@ def test_a_snapshot_id_as_postgresql_exports_it_is_written_as_it_is(exported):
 def test_a_snapshot_id_that_is_not_one_never_reaches_the_statement(hostile):
     with pytest.raises(ValueError, match="not a snapshot id"):
         _snapshot_literal(hostile)
+
+
+@pytest.mark.parametrize(("cpus", "walkers"), [(1, 1), (2, 2), (32, 8)])
+def test_a_full_check_walks_with_one_process_per_usable_cpu_up_to_eight(cpus, walkers, monkeypatch):
+    from tierdesk.audit import verify as verify_module
+
+    monkeypatch.setattr(verify_module.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    assert verify_module.usable_cpus() == walkers
