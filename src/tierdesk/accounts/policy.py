@@ -7,7 +7,8 @@ see but not to change → :class:`Forbidden`. Everything that lists tickets filt
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -73,6 +74,7 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
     else:
         # A plain subquery, not a correlated EXISTS: the database reads the user's few
         # participations once instead of probing them for every candidate ticket.
+        # open_work_view splits these grants for counting; the two must say the same.
         involved = Participation.objects.filter(user=user).values("ticket_id")
         scope = (
             Q(team_id__in=team_ids(user))
@@ -83,6 +85,54 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
     if not security_ok:
         scope &= ~Q(type=TicketType.SECURITY_INCIDENT)
     return tickets.filter(scope)
+
+
+@dataclass(frozen=True)
+class OpenWorkView:
+    """The open tickets a user sees, in two parts that never overlap: every open ticket of
+    ``teams`` (None: of every team, and those without one), security incidents only when
+    ``security``; and, outside those teams, what ``beyond`` finds ticket by ticket, as
+    (ticket id, team id, tier) rows, one query per grant, a ticket possibly in several.
+
+    Counts from stored per-team totals rely on this (``tickets.opencounts``): it says
+    exactly what :func:`visible_tickets` grants, split by how it grants it.
+    """
+
+    teams: set[int] | None
+    security: bool
+    beyond: list[QuerySet[Any, tuple[int, int | None, int | None]]]
+
+
+def open_work_view(user: User) -> OpenWorkView:
+    from tierdesk.tickets.models import Participation, Ticket, TicketType
+    from tierdesk.tickets.selectors import is_open
+
+    security = sees_security_incidents(user)
+    rows = ("pk", "team_id", "tier")
+    if not user.is_active or user.role == Role.REQUESTER:
+        mine = visible_tickets(user, Ticket.objects.filter(is_open())).values_list(*rows)
+        return OpenWorkView(set(), security, [mine])
+    if user.role in SEES_EVERYTHING:
+        return OpenWorkView(None, security, [])
+    teams = team_ids(user)
+    # The grants of visible_tickets besides whole teams, each read through its own index;
+    # a participation carries a copy of its ticket's team, tier, type and open state.
+    elsewhere = Ticket.objects.filter(is_open()).exclude(team_id__in=teams)
+    worked = Participation.objects.filter(user=user, ticket_open=True).exclude(
+        ticket_team_id__in=teams
+    )
+    if not security:
+        elsewhere = elsewhere.exclude(type=TicketType.SECURITY_INCIDENT)
+        worked = worked.exclude(ticket_security=True)
+    return OpenWorkView(
+        teams,
+        security,
+        [
+            elsewhere.filter(assignee=user).values_list(*rows),
+            elsewhere.filter(requester=user).values_list(*rows),
+            worked.values_list("ticket_id", "ticket_team_id", "ticket_tier"),
+        ],
+    )
 
 
 def can_view(user: User, ticket: Ticket) -> bool:

@@ -18,6 +18,9 @@ HOP_FIELDS = (
 )
 TIMER_FIELDS = ("ticket_id", "kind", "due_at", "step")
 PAIR_FIELDS = ("ticket_id", "user_id")
+PARTICIPATION_FIELDS = (
+    *PAIR_FIELDS, "ticket_team_id", "ticket_tier", "ticket_security", "ticket_open",
+)
 EVENT_FIELDS = (
     "chain", "seq", "ticket_id", "actor_id", "channel", "kind", "field", "before", "after",
     "note", "data", "created_at", "prev_hash", "hash",

@@ -45,6 +45,7 @@ from tierdesk.scheduler.loading import Related
 from tierdesk.scheduler.models import Timer, TimerKind
 from tierdesk.slas import clock
 from tierdesk.slas.jobs import first_response_due, resolution_due, resolution_warning_due
+from tierdesk.tickets import opencounts
 from tierdesk.tickets.jobs import auto_close_due
 from tierdesk.tickets.models import Ticket
 
@@ -244,13 +245,15 @@ HOUSEKEEPING_SECONDS = 60
 
 
 def housekeeping() -> None:
-    """Recover side effects whose task was lost: notifications due a retry, stored mail
-    never processed. Both are idempotent, so any number of workers may run them."""
+    """Recover side effects whose task was lost (notifications due a retry, stored mail
+    never processed) and fold the open-ticket counts' change rows. Each is idempotent, so
+    any number of workers may run them."""
     from tierdesk.intake_email.jobs import requeue_stuck
     from tierdesk.notifications.jobs import retry_due
 
     retry_due()
     requeue_stuck()
+    opencounts.fold()
 
 
 def run_forever(stop: threading.Event, interval: float | None = None) -> None:

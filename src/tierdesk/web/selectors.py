@@ -19,6 +19,7 @@ from tierdesk.escalations.models import Escalation
 from tierdesk.org.models import Team, TeamKind
 from tierdesk.org.selectors import team_members
 from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.opencounts import visible_open_counts
 from tierdesk.tickets.selectors import is_open
 
 BREACHED = Q(resolution_breached=True) | Q(first_response_breached=True) | Q(ola_breached=True)
@@ -82,21 +83,13 @@ def queue_teams() -> list[Team]:
 
 
 def queue_counts(viewer: User) -> dict[str, dict[int, int]]:
-    """Open visible tickets per team id and per tier, for the queue sidebar (1 query).
-
-    One pass over the open-work index (the predicate is the index's own, see
-    ``tickets.selectors.is_open``) instead of two over every ticket ever opened.
-    """
-    rows = (
-        policy.visible_tickets(viewer, Ticket.objects.filter(is_open()))
-        .values_list("team_id", "tier")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
+    """Open visible tickets per team id and per tier, for the queue sidebar (1 query; the
+    whole teams' part from stored totals, see ``tickets.opencounts``)."""
     by_team: dict[int, int] = {}
     by_tier: dict[int, int] = {}
-    for team_id, tier, n in rows:
-        by_team[team_id] = by_team.get(team_id, 0) + n
+    for (team_id, tier), n in visible_open_counts(viewer).items():
+        if team_id is not None:
+            by_team[team_id] = by_team.get(team_id, 0) + n
         if tier is not None:
             by_tier[tier] = by_tier.get(tier, 0) + n
     return {"team": by_team, "tier": by_tier}

@@ -6,6 +6,7 @@ from tierdesk.tickets.models.enums import (
     Status,
     TicketType,
 )
+from tierdesk.tickets.models.opencount import OpenTicketCount
 from tierdesk.tickets.models.ticket import (
     Comment,
     IdempotencyRecord,
@@ -21,6 +22,7 @@ __all__ = [
     "IdempotencyRecord",
     "Level",
     "LinkKind",
+    "OpenTicketCount",
     "Participation",
     "Priority",
     "Status",

@@ -179,9 +179,23 @@ class Participation(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The ticket's team, tier, type and open state, copied by database triggers (migration
+    # 0009) and never written by the application: an agent's open tickets outside their
+    # teams are a short range of the index below instead of every ticket they worked on.
+    ticket_team_id = models.BigIntegerField(null=True, editable=False)
+    ticket_tier = models.PositiveSmallIntegerField(null=True, editable=False)
+    ticket_security = models.BooleanField(null=True, editable=False)
+    ticket_open = models.BooleanField(null=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="one_participation")]
+        indexes = [
+            models.Index(
+                fields=["user", "ticket_team_id", "ticket_tier", "ticket_security", "ticket"],
+                name="open_participation",
+                condition=Q(ticket_open=True),
+            )
+        ]
 
 
 class IdempotencyRecord(models.Model):
