@@ -2,7 +2,8 @@
 
 Not allowed to see → the object does not exist for the actor (:class:`NotFound`); allowed to
 see but not to change → :class:`Forbidden`. Everything that lists tickets filters through
-:func:`visible_tickets`, so counts, search and exports can never disagree with detail views.
+:func:`visible_tickets`, so counts, search and exports can never disagree with detail views;
+counts from stored totals use :func:`open_work_view`, the same rule split by its grants.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
 @dataclass(frozen=True)
 class OpenWorkView:
     """The open tickets a user sees, in two parts that never overlap: every open ticket of
-    ``teams`` (None: of every team, and those without one), security incidents only when
+    ``teams`` (None: of every team), security incidents only when
     ``security``; and, outside those teams, what ``beyond`` finds ticket by ticket, as
     (ticket id, team id, tier) rows, one query per grant, a ticket possibly in several.
 
@@ -104,13 +105,16 @@ class OpenWorkView:
 
 
 def open_work_view(user: User) -> OpenWorkView:
+    """The open tickets ``user`` sees, split as :class:`OpenWorkView` describes: staff see
+    their teams whole; those who see everything see every team; requesters (and anyone
+    inactive) see no team whole, only what :func:`visible_tickets` finds for them."""
     from tierdesk.tickets.models import Participation, Ticket, TicketType
     from tierdesk.tickets.selectors import is_open
 
     security = sees_security_incidents(user)
-    rows = ("pk", "team_id", "tier")
+    columns = ("pk", "team_id", "tier")
     if not user.is_active or user.role == Role.REQUESTER:
-        mine = visible_tickets(user, Ticket.objects.filter(is_open())).values_list(*rows)
+        mine = visible_tickets(user, Ticket.objects.filter(is_open())).values_list(*columns)
         return OpenWorkView(set(), security, [mine])
     if user.role in SEES_EVERYTHING:
         return OpenWorkView(None, security, [])
@@ -128,8 +132,8 @@ def open_work_view(user: User) -> OpenWorkView:
         teams,
         security,
         [
-            elsewhere.filter(assignee=user).values_list(*rows),
-            elsewhere.filter(requester=user).values_list(*rows),
+            elsewhere.filter(assignee=user).values_list(*columns),
+            elsewhere.filter(requester=user).values_list(*columns),
             worked.values_list("ticket_id", "ticket_team_id", "ticket_tier"),
         ],
     )

@@ -251,9 +251,11 @@ def housekeeping() -> None:
     from tierdesk.intake_email.jobs import requeue_stuck
     from tierdesk.notifications.jobs import retry_due
 
-    retry_due()
-    requeue_stuck()
-    opencounts.fold()
+    for step in (retry_due, requeue_stuck, opencounts.fold):
+        try:
+            step()
+        except Exception:
+            log.exception("housekeeping: %s failed; the others ran", step.__name__)
 
 
 def run_forever(stop: threading.Event, interval: float | None = None) -> None:

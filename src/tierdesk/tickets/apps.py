@@ -7,6 +7,7 @@ class TicketsConfig(AppConfig):
     label = "tickets"
 
     def ready(self) -> None:
-        from tierdesk.tickets import search
+        from tierdesk.tickets import opencounts, search
 
         post_migrate.connect(search.ensure_index_after_migrate, sender=self)
+        post_migrate.connect(opencounts.recount_after_migrate, sender=self)

@@ -1,7 +1,8 @@
 """Read queries the workspace needs beyond ``tickets.selectors``: loads and management figures.
 
-Every ticket query starts from ``policy.visible_tickets`` so a page can never count or show
-tickets its viewer may not see; each function runs a fixed number of queries.
+Every ticket query starts from ``policy.visible_tickets`` (or, for the sidebar's stored
+totals, its split ``policy.open_work_view``) so a page can never count or show tickets its
+viewer may not see; each function runs a fixed number of queries.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tierdesk.accounts import policy
+from tierdesk.accounts.models import Role, User
 from tierdesk.audit.models import Event
 from tierdesk.audit.verify import verify
 from tierdesk.bench.fastcal import Timeline
@@ -14,8 +17,9 @@ from tierdesk.bench.generator import generate
 from tierdesk.escalations.models import Escalation
 from tierdesk.scheduler.models import Timer
 from tierdesk.slas.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
-from tierdesk.tickets.models import Ticket, TierStint
+from tierdesk.tickets.models import OpenTicketCount, Participation, Ticket, TierStint
 from tierdesk.tickets.models.enums import OPEN_STATUSES
+from tierdesk.tickets.opencounts import visible_open_counts
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -88,3 +92,25 @@ def test_table_calendar_gives_the_same_due_times_as_the_calendar_module():
         add_business_seconds(calendar, datetime.fromtimestamp(outside, UTC), 3600).timestamp()
     )
     assert timedelta(seconds=timeline.between(start, start + 7 * 86_400)) == timedelta(hours=40)
+
+
+@pytest.mark.django_db
+def test_generated_counts_and_participation_copies_are_what_the_triggers_keep():
+    generate(400, seed=11, workers=1, now=NOW)
+
+    copies = Participation.objects.select_related("ticket")
+    assert copies.exists()
+    for p in copies:
+        t = p.ticket
+        copied = (p.ticket_team_id, p.ticket_tier, p.ticket_security, p.ticket_open)
+        is_open = t.status in OPEN_STATUSES
+        assert copied == (t.team_id, t.tier, t.type == "security_incident", is_open), p.pk
+    stored = Counter()
+    for team_id, tier, delta in OpenTicketCount.objects.values_list("team_id", "tier", "delta"):
+        stored[(team_id, tier)] += delta
+    counted = Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("team_id", "tier")
+    assert stored == Counter(counted)
+    agents = User.objects.filter(role=Role.AGENT, is_active=True).order_by("pk")[:5]
+    for agent in agents:
+        visible = policy.visible_tickets(agent).filter(status__in=OPEN_STATUSES)
+        assert visible_open_counts(agent) == Counter(visible.values_list("team_id", "tier"))

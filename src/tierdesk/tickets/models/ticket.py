@@ -107,9 +107,10 @@ class Ticket(models.Model):
                 condition=OPEN,
             ),
             # Counts of open work answered from the index alone: load per assignee by
-            # priority, and the queue sidebar's visible tickets per team and tier (the columns
-            # of the access policy). Both databases read the table for any column the query
-            # names that the index lacks: ``status`` on SQLite, ``id`` on PostgreSQL.
+            # priority, and visible tickets per team and tier (the columns of the access
+            # policy; the queue sidebar reads stored totals instead, ``tickets.opencounts``).
+            # Both databases read the table for any column the query names that the index
+            # lacks: ``status`` on SQLite, ``id`` on PostgreSQL.
             models.Index(
                 fields=["assignee", "priority", "status"],
                 name="open_by_assignee_priority",
