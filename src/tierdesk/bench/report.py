@@ -6,6 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+HOST_NOTE = (
+    "host: pace / steal while the row ran. Pace is how fast a fixed loop ran (its median"
+    " CPU time, sampled every quarter second by `tierdesk.bench.pace`) against the fastest"
+    " row of this run: on a shared host the same loop takes up to twice the CPU time from"
+    " one second to the next. Steal is the share of the machine's CPU time the hypervisor"
+    " gave other guests. A row with a low pace or a high steal ran on less machine."
+)
 COLUMNS = (
     "scenario",
     "db",
@@ -16,6 +23,7 @@ COLUMNS = (
     "floor",
     "vs floor",
     "peak RSS MB",
+    "host",
     "target",
     "met",
 )
@@ -47,6 +55,33 @@ def _ratio(result: dict[str, Any]) -> str:
     return f"{ratio:.1f}×"
 
 
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.0f}%"
+
+
+def _pace(loop_ms: float | None, fastest_ms: float | None) -> str:
+    return "–" if not loop_ms or not fastest_ms else f"{fastest_ms / loop_ms:.2f}"
+
+
+def _host(result: dict[str, Any], fastest_ms: float | None) -> str:
+    """``pace / steal`` (see :data:`HOST_NOTE`)."""
+    pace, stolen = result.get("pace_ms"), result.get("stolen")
+    if pace is None and stolen is None:
+        return "–"
+    return f"{_pace(pace, fastest_ms)} / {_percent(stolen)}"
+
+
+def fastest_pace_ms(results: list[dict[str, Any]]) -> float | None:
+    """The pace probe's quickest median loop over the rows and their floors."""
+    seen = [
+        value
+        for result in results
+        for value in (result.get("pace_ms"), (result.get("floor") or {}).get("pace_ms"))
+        if value
+    ]
+    return min(seen) if seen else None
+
+
 def _headline(result: dict[str, Any]) -> str:
     if result.get("status") == "skipped":
         return "skipped"
@@ -58,7 +93,7 @@ def _headline(result: dict[str, Any]) -> str:
     return str(result.get("status", ""))
 
 
-def row(result: dict[str, Any]) -> list[str]:
+def row(result: dict[str, Any], fastest_ms: float | None = None) -> list[str]:
     latency = result.get("latency_ms") or {}
     met = result.get("met")
     rss = result.get("rss_mb") or {}
@@ -72,6 +107,7 @@ def row(result: dict[str, Any]) -> list[str]:
         _floor(result),
         _ratio(result),
         _number(rss.get("process_mb")) if rss else "–",
+        _host(result, fastest_ms),
         result.get("target", ""),
         {True: "yes", False: "**no**", None: "–"}[met],
     ]
@@ -92,12 +128,32 @@ def markdown(document: dict[str, Any]) -> str:
         "|" + "---|" * len(COLUMNS),
     ]
     notes = []
-    for result in document.get("results", []):
-        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in row(result)) + " |")
+    results = document.get("results", [])
+    fastest = fastest_pace_ms(results)
+    for result in results:
+        cells = row(result, fastest)
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
         if result.get("note"):
             notes.append(f"- {result.get('title')} ({result.get('database')}): {result['note']}")
-    lines += ["", *_generation(document), *(["", "Notes:", *notes] if notes else [])]
+    lines += [
+        "",
+        HOST_NOTE + " Floors: " + _floor_hosts(results, fastest) + ".",
+        "",
+        *_generation(document),
+        *(["", "Notes:", *notes] if notes else []),
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _floor_hosts(results: list[dict[str, Any]], fastest_ms: float | None) -> str:
+    """Each floor's pace and steal once, in the order the rows name them."""
+    seen: dict[str, str] = {}
+    for result in results:
+        floor = result.get("floor") or {}
+        if floor.get("name") and ("stolen" in floor or "pace_ms" in floor):
+            label = f"{result.get('database')} {floor['name']}"
+            seen.setdefault(label, f"{label} {_host(floor, fastest_ms)}")
+    return "; ".join(seen.values()) or "not measured"
 
 
 def _loads(document: dict[str, Any]) -> str:

@@ -1,9 +1,11 @@
-"""Peak resident memory of a process tree, sampled from /proc while a scenario runs."""
+"""What /proc tells a scenario: the peak resident memory of a process tree (sampled while it
+runs), a process's CPU time, and the CPU time the host took from this machine."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +22,50 @@ def rss_mb(pid: int) -> float:
     except (OSError, ValueError, IndexError):
         return 0.0
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time ``pid`` has used so far (None if it is gone or not local)."""
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stolen_seconds() -> float | None:
+    """CPU time the hypervisor gave other guests so far, summed over this machine's CPUs
+    (the ``steal`` column of /proc/stat); None where it is not reported."""
+    try:
+        first = (PROC / "stat").read_text().split("\n", 1)[0].split()
+        return int(first[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class StolenShare:
+    """``with StolenShare() as stolen: …``, then ``stolen.share``: the fraction of this
+    machine's CPU time that the host gave other guests during the block (None where
+    /proc/stat does not tell). On a shared host it says which runs were starved."""
+
+    def __init__(self) -> None:
+        self.share: float | None = None
+        self._before: float | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> StolenShare:
+        self._before, self._started = stolen_seconds(), time.monotonic()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        after, wall = stolen_seconds(), time.monotonic() - self._started
+        if self._before is not None and after is not None and wall > 0:
+            self.share = round((after - self._before) / (wall * (os.cpu_count() or 1)), 4)
 
 
 def descendants(root: int) -> list[int]:
@@ -42,10 +88,14 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+# Processes of the benchmark itself (the pace probe) that no sample counts.
+INSTRUMENTS: set[int] = set()
+
+
 class Sampler:
     """``with Sampler(roots): …`` records the peak total and per-process RSS of the trees,
     leaving out the trees of ``exclude`` (a server another scenario left running below
-    this process is not this scenario's memory)."""
+    this process is not this scenario's memory) and the benchmark's own ``INSTRUMENTS``."""
 
     def __init__(
         self,
@@ -64,7 +114,8 @@ class Sampler:
 
     def sample(self) -> None:
         pids = {pid for root in self.roots() for pid in descendants(root)}
-        pids -= {pid for root in self.exclude() for pid in descendants(root)}
+        left_out = [*self.exclude(), *INSTRUMENTS]
+        pids -= {pid for root in left_out for pid in descendants(root)}
         sizes = [rss_mb(pid) for pid in pids]
         if sizes:
             self.peak_total = max(self.peak_total, sum(sizes))

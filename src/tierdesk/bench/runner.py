@@ -14,6 +14,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from tierdesk.bench.pace import PaceProbe
+from tierdesk.bench.rss import StolenShare
+
 HTTP_SCENARIOS = frozenset({"api_create", "api_queue", "api_detail", "api_search", "html_pages"})
 
 
@@ -153,8 +156,10 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
             # resident memory (400 MB for a mail import that takes 166 MB on its own).
             connections.close_all()
             module = scenarios.load(name)
+            stolen, pace = StolenShare(), PaceProbe()
             try:
-                found = module.run(ctx)
+                with stolen, pace:
+                    found = module.run(ctx)
             except Exception as exc:
                 traceback.print_exc()
                 found = [
@@ -169,6 +174,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
                 ]
             for result in found:
                 result.extra.setdefault("tickets", spec["tickets"])
+                result.stolen, result.pace_ms = stolen.share, pace.loop_ms
                 results.append(result.as_dict())
             if getattr(module, "WRITES", False) and _stand_in_for_autovacuum(server):
                 say(f"{connection.vendor}: VACUUM (ANALYZE) after {name} (no autovacuum)")

@@ -2,7 +2,10 @@
 
 Prints ``ready`` once Django is set up and the worker warmed up as a started worker does
 (:func:`tierdesk.scheduler.loop.warm_up`), waits for ``go`` on stdin, then ticks at the given
-moment until nothing is due, and prints a JSON summary (counts and wall-clock bounds).
+moment until nothing is due, and prints a JSON summary: counts, wall-clock bounds, the time
+spent waiting for the other worker, and the CPU seconds this worker and its database backend
+used (the backend's only where the database runs on this host), which tell a run slowed by
+more work from one slowed by waiting.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import sys
 import time
 from datetime import datetime
+from typing import Any
 
 
 def main(moment: str) -> None:
@@ -19,15 +23,20 @@ def main(moment: str) -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
+    from tierdesk.bench.rss import cpu_seconds
     from tierdesk.scheduler.loop import tick, warm_up
     from tierdesk.scheduler.models import Timer
 
     now = datetime.fromisoformat(moment)
     warm_up()  # connect and load before the clock starts, as a worker does when it starts
+    backend = _backend_pid(connection)
     print("ready", flush=True)
     sys.stdin.readline()
-    totals = {"fired": 0, "failed": 0, "deferred": 0, "ticks": 0}
+    totals: dict[str, float] = {"fired": 0, "failed": 0, "deferred": 0, "ticks": 0, "waited": 0.0}
     started = time.time()
+    own_cpu, backend_cpu = time.process_time(), cpu_seconds(backend) if backend else None
     while True:
         outcome = tick(now=now, batch=200)
         totals["ticks"] += 1
@@ -39,7 +48,22 @@ def main(moment: str) -> None:
             if not Timer.objects.filter(due_at__lte=now).exists():
                 break
             time.sleep(0.005)  # the other worker holds the rest: wait for its commit
-    print(json.dumps({**totals, "started": started, "finished": time.time()}), flush=True)
+            totals["waited"] += 0.005
+    finished = time.time()
+    totals["cpu"] = time.process_time() - own_cpu
+    backend_after = cpu_seconds(backend) if backend else None
+    if backend_cpu is not None and backend_after is not None:
+        totals["backend_cpu"] = backend_after - backend_cpu
+    print(json.dumps({**totals, "started": started, "finished": finished}), flush=True)
+
+
+def _backend_pid(connection: Any) -> int | None:
+    """The process id of this worker's PostgreSQL backend, or None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
 
 
 if __name__ == "__main__":

@@ -100,6 +100,11 @@ def run(ctx: Context) -> list[Result]:
         "deferred": sum(o["deferred"] for o in outcomes),
         "per_worker": [o["fired"] for o in outcomes],
         "seconds": round(seconds, 3),
+        # Where the seconds went, per worker: its own CPU, its backend's CPU (None where the
+        # database is not on this host) and its sleeps while the other worker held the rest.
+        "worker_cpu": [round(o["cpu"], 2) for o in outcomes],
+        "backend_cpu": [_rounded(o.get("backend_cpu")) for o in outcomes],
+        "waited": [round(o["waited"], 2) for o in outcomes],
     }
     ctx.worker_rss = rss
     if not once:
@@ -113,6 +118,10 @@ def run(ctx: Context) -> list[Result]:
     else:
         result.met = (result.throughput or 0) >= 2000
     return [result]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _fire(moment: str) -> tuple[list[dict[str, Any]], float, dict[str, float]]:

@@ -131,3 +131,17 @@ def test_write_puts_json_and_markdown_side_by_side(tmp_path):
     assert as_markdown.name == "latest.md"
     assert json.loads(as_json.read_text())["results"][0]["ratio"] == 0.09
     assert as_markdown.read_text() == markdown(DOCUMENT)
+
+
+def test_each_row_shows_its_pace_against_the_fastest_row_and_its_steal():
+    document = copy.deepcopy(DOCUMENT)
+    create, queue, _ = document["results"]
+    create.update(pace_ms=10.0, stolen=0.384)
+    create["floor"] = {"name": "bare view", "throughput": 5000.0, "stolen": 0.02, "pace_ms": 5.0}
+    queue.update(pace_ms=6.25, stolen=0.0)
+    text = markdown(document)
+    lines = text.splitlines()
+    assert "| 0.50 / 38% |" in next(line for line in lines if line.startswith("| Create"))
+    assert "| 0.80 / 0% |" in next(line for line in lines if line.startswith("| Queue"))
+    assert "| – |" in next(line for line in lines if line.startswith("| HTML queue page"))
+    assert "Floors: sqlite bare view 1.00 / 2%." in text

@@ -1,0 +1,35 @@
+"""The pace probe: how fast the machine ran during a block, and never counted as its memory."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tierdesk.bench import rss
+from tierdesk.bench.pace import PaceProbe
+from tierdesk.bench.rss import Sampler
+
+
+def test_the_probe_times_its_loop_while_the_block_runs_and_stops_with_it():
+    with PaceProbe() as pace:
+        probe = next(iter(rss.INSTRUMENTS))
+        time.sleep(1.2)
+    # One timing at the start and one about every quarter second after it.
+    assert len(pace.timings) >= 3
+    assert all(timing > 0 for timing in pace.timings)
+    assert pace.loop_ms is not None
+    assert min(pace.timings) <= pace.loop_ms <= max(pace.timings)
+    assert probe not in rss.INSTRUMENTS
+    assert rss.rss_mb(probe) == 0  # the process is gone
+
+
+def test_a_scenario_memory_sample_leaves_the_probe_out():
+    with PaceProbe():
+        probe = next(iter(rss.INSTRUMENTS))
+        time.sleep(0.3)  # the probe is up
+        probe_mb = rss.rss_mb(probe)
+        sampler = Sampler()
+        sampler.sample()
+        own_mb = rss.rss_mb(os.getpid())
+    assert probe_mb > 5
+    assert sampler.peak_total < own_mb + probe_mb / 2
