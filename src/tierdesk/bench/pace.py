@@ -8,13 +8,17 @@ scenario measured in a slow stretch does the same work in up to twice the time.
 :class:`PaceProbe` runs a small process at the lowest priority that times one fixed loop
 every :data:`EVERY_SECONDS` in its own CPU time, for as long as the block runs (about 1% of
 one CPU). Its median loop time says how fast the machine ran during the block; the report
-compares the rows of one run by it.
+compares the rows of one run by it. A loop the scheduler interrupted is left out when
+uninterrupted ones exist: it restarts on cold caches and would charge the scenario's own
+load to the host.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import select
 import statistics
 import subprocess
@@ -26,46 +30,66 @@ from tierdesk.bench.rss import INSTRUMENTS
 
 LOOP_ITERATIONS = 50_000  # about 5 ms of CPU on the machines seen here
 EVERY_SECONDS = 0.25
+READY = "ready"
 
 
-def timed_loop() -> float:
-    """CPU seconds this process takes for the fixed loop."""
+def timed_loop() -> tuple[float, bool]:
+    """CPU seconds this process takes for the fixed loop, and whether it ran uninterrupted
+    (no involuntary context switch)."""
+    switches = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
     started = time.process_time()
     total = 0
     for number in range(LOOP_ITERATIONS):
         total += number * number % 7
-    return time.process_time() - started
+    spent = time.process_time() - started
+    return spent, resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw == switches
 
 
 def main() -> None:
-    """Time the loop until stdin closes, then print the timings (milliseconds) as JSON."""
-    os.nice(19)  # it measures the machine; the scenario comes first
-    timings: list[float] = []
+    """Time the loop until stdin closes, then print the timings (milliseconds) as JSON, the
+    uninterrupted ones apart from the others."""
+    print(READY, flush=True)
+    clean: list[float] = []
+    interrupted: list[float] = []
     while True:
-        timings.append(round(timed_loop() * 1000, 3))
+        spent, whole = timed_loop()
+        (clean if whole else interrupted).append(round(spent * 1000, 3))
         readable, _, _ = select.select([sys.stdin], [], [], EVERY_SECONDS)
         if readable and not sys.stdin.readline():
             break
-    print(json.dumps(timings), flush=True)
+    print(json.dumps({"clean": clean, "interrupted": interrupted}), flush=True)
 
 
 class PaceProbe:
     """``with PaceProbe() as pace: …``, then ``pace.loop_ms``: the median CPU time of the
-    probe's loop during the block (None if the probe failed), and ``pace.timings``."""
+    probe's uninterrupted loops during the block (of all its loops if none ran whole), and
+    ``pace.clean`` and ``pace.interrupted``, the timings. A probe that cannot start or
+    answer leaves them empty; the block runs all the same."""
 
     def __init__(self) -> None:
-        self.timings: list[float] = []
+        self.clean: list[float] = []
+        self.interrupted: list[float] = []
         self.loop_ms: float | None = None
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> PaceProbe:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tierdesk.bench.pace"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        INSTRUMENTS.add(self._process.pid)  # not the scenario's memory
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tierdesk.bench.pace"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        except OSError:
+            return self
+        # It measures the machine; the scenario comes first, from the probe's first step.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, 19)
+        INSTRUMENTS.add(process.pid)  # not the scenario's memory
+        self._process = process
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != READY:  # started: its start-up is not the block's
+            self._stop(process)
         return self
 
     def __exit__(
@@ -77,16 +101,24 @@ class PaceProbe:
         process, self._process = self._process, None
         if process is None:
             return
-        INSTRUMENTS.discard(process.pid)
         try:
             out, _ = process.communicate(timeout=30)
-            self.timings = [float(t) for t in json.loads(out)]
-        except (subprocess.TimeoutExpired, ValueError, TypeError):
-            process.kill()
-            process.wait()
+            timings = json.loads(out)
+            self.clean = [float(timing) for timing in timings["clean"]]
+            self.interrupted = [float(timing) for timing in timings["interrupted"]]
+        except (subprocess.TimeoutExpired, ValueError, TypeError, KeyError):
+            self._stop(process)
             return
-        if self.timings:
-            self.loop_ms = round(statistics.median(self.timings), 3)
+        finally:
+            INSTRUMENTS.discard(process.pid)
+        if chosen := self.clean or self.interrupted:
+            self.loop_ms = round(statistics.median(chosen), 3)
+
+    def _stop(self, process: subprocess.Popen[str]) -> None:
+        process.kill()
+        process.wait()
+        INSTRUMENTS.discard(process.pid)
+        self._process = None
 
 
 if __name__ == "__main__":

@@ -11,8 +11,11 @@ HOST_NOTE = (
     " CPU time, sampled every quarter second by `tierdesk.bench.pace`) against the fastest"
     " row of this run: on a shared host the same loop takes up to twice the CPU time from"
     " one second to the next. Steal is the share of the machine's CPU time the hypervisor"
-    " gave other guests. A row with a low pace or a high steal ran on less machine."
+    " gave other guests. A row with a low pace or a high steal ran on less machine. A"
+    " floor measured inside a row's scenario (the tick's, the audit walk's, or the first"
+    " use of a shared floor) counts in that row's window."
 )
+DATABASES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 COLUMNS = (
     "scenario",
     "db",
@@ -99,7 +102,7 @@ def row(result: dict[str, Any], fastest_ms: float | None = None) -> list[str]:
     rss = result.get("rss_mb") or {}
     return [
         result.get("title", result.get("name", "")),
-        {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(result.get("database", ""), ""),
+        DATABASES.get(result.get("database", ""), ""),
         _headline(result),
         _number(latency.get("p50"), 2),
         _number(latency.get("p95"), 2),
@@ -136,8 +139,7 @@ def markdown(document: dict[str, Any]) -> str:
         if result.get("note"):
             notes.append(f"- {result.get('title')} ({result.get('database')}): {result['note']}")
     lines += [
-        "",
-        HOST_NOTE + " Floors: " + _floor_hosts(results, fastest) + ".",
+        *_host_note(results, fastest),
         "",
         *_generation(document),
         *(["", "Notes:", *notes] if notes else []),
@@ -145,15 +147,19 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _floor_hosts(results: list[dict[str, Any]], fastest_ms: float | None) -> str:
-    """Each floor's pace and steal once, in the order the rows name them."""
-    seen: dict[str, str] = {}
+def _host_note(results: list[dict[str, Any]], fastest_ms: float | None) -> list[str]:
+    """What the host column means, and each floor's pace and steal once, in row order;
+    nothing for a document from before the column."""
+    if not any("stolen" in result or "pace_ms" in result for result in results):
+        return []
+    floors: dict[str, str] = {}
     for result in results:
         floor = result.get("floor") or {}
         if floor.get("name") and ("stolen" in floor or "pace_ms" in floor):
-            label = f"{result.get('database')} {floor['name']}"
-            seen.setdefault(label, f"{label} {_host(floor, fastest_ms)}")
-    return "; ".join(seen.values()) or "not measured"
+            label = f"{DATABASES.get(result.get('database', ''), '')} {floor['name']}"
+            floors.setdefault(label, f"{label}: {_host(floor, fastest_ms)}")
+    listed = "; ".join(floors.values()) or "none measured apart from their rows"
+    return ["", f"{HOST_NOTE} Floors: {listed}."]
 
 
 def _loads(document: dict[str, Any]) -> str:

@@ -48,13 +48,14 @@ class StolenShare:
     machine's CPU time that the host gave other guests during the block (None where
     /proc/stat does not tell). On a shared host it says which runs were starved."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.share: float | None = None
+        self._clock = clock
         self._before: float | None = None
         self._started = 0.0
 
     def __enter__(self) -> StolenShare:
-        self._before, self._started = stolen_seconds(), time.monotonic()
+        self._before, self._started = stolen_seconds(), self._clock()
         return self
 
     def __exit__(
@@ -63,9 +64,11 @@ class StolenShare:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        after, wall = stolen_seconds(), time.monotonic() - self._started
+        after, wall = stolen_seconds(), self._clock() - self._started
         if self._before is not None and after is not None and wall > 0:
-            self.share = round((after - self._before) / (wall * (os.cpu_count() or 1)), 4)
+            # Some hypervisors have been seen to step the counter back: no negative share.
+            stolen = max(0.0, after - self._before)
+            self.share = round(stolen / (wall * (os.cpu_count() or 1)), 4)
 
 
 def descendants(root: int) -> list[int]:

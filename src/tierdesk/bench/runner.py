@@ -174,7 +174,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
                 ]
             for result in found:
                 result.extra.setdefault("tickets", spec["tickets"])
-                result.stolen, result.pace_ms = stolen.share, pace.loop_ms
+                if result.status != "skipped":  # a skipped row measured nothing
+                    result.stolen, result.pace_ms = stolen.share, pace.loop_ms
                 results.append(result.as_dict())
             if getattr(module, "WRITES", False) and _stand_in_for_autovacuum(server):
                 say(f"{connection.vendor}: VACUUM (ANALYZE) after {name} (no autovacuum)")

@@ -17,6 +17,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from tierdesk.bench.rss import PROC, cpu_seconds
+
 
 def main(moment: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierdesk.settings")
@@ -25,7 +27,6 @@ def main(moment: str) -> None:
     django.setup()
     from django.db import connection
 
-    from tierdesk.bench.rss import cpu_seconds
     from tierdesk.scheduler.loop import tick, warm_up
     from tierdesk.scheduler.models import Timer
 
@@ -38,6 +39,7 @@ def main(moment: str) -> None:
     started = time.time()
     own_cpu, backend_cpu = time.process_time(), cpu_seconds(backend) if backend else None
     while True:
+        round_started = time.monotonic()
         outcome = tick(now=now, batch=200)
         totals["ticks"] += 1
         totals["fired"] += outcome.fired
@@ -48,7 +50,7 @@ def main(moment: str) -> None:
             if not Timer.objects.filter(due_at__lte=now).exists():
                 break
             time.sleep(0.005)  # the other worker holds the rest: wait for its commit
-            totals["waited"] += 0.005
+            totals["waited"] += time.monotonic() - round_started
     finished = time.time()
     totals["cpu"] = time.process_time() - own_cpu
     backend_after = cpu_seconds(backend) if backend else None
@@ -57,13 +59,23 @@ def main(moment: str) -> None:
     print(json.dumps({**totals, "started": started, "finished": finished}), flush=True)
 
 
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
 def _backend_pid(connection: Any) -> int | None:
-    """The process id of this worker's PostgreSQL backend, or None on other databases."""
-    if connection.vendor != "postgresql":
+    """The process id of this worker's PostgreSQL backend when it runs on this machine (so
+    that /proc tells its CPU time); None on other databases and other hosts."""
+    host = str(connection.settings_dict.get("HOST") or "")
+    if connection.vendor != "postgresql" or not (host in LOCAL_HOSTS or host.startswith("/")):
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        return int(cursor.fetchone()[0])
+        pid = int(cursor.fetchone()[0])
+    try:  # a server in a container numbers its processes apart from this machine's
+        named = (PROC / str(pid) / "comm").read_text().startswith("postgres")
+    except OSError:
+        named = False
+    return pid if named else None
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from tierdesk.bench import pace as pace_module
 from tierdesk.bench import rss
 from tierdesk.bench.pace import PaceProbe
 from tierdesk.bench.rss import Sampler
@@ -14,11 +15,13 @@ def test_the_probe_times_its_loop_while_the_block_runs_and_stops_with_it():
     with PaceProbe() as pace:
         probe = next(iter(rss.INSTRUMENTS))
         time.sleep(1.2)
-    # One timing at the start and one about every quarter second after it.
-    assert len(pace.timings) >= 3
-    assert all(timing > 0 for timing in pace.timings)
+    # One timing at the start and one about every quarter second after it, fewer when the
+    # machine is busy (the probe runs at the lowest priority).
+    assert len(pace.clean) + len(pace.interrupted) >= 2
+    assert all(timing > 0 for timing in pace.clean + pace.interrupted)
+    chosen = pace.clean or pace.interrupted  # the pace leaves out interrupted loops
     assert pace.loop_ms is not None
-    assert min(pace.timings) <= pace.loop_ms <= max(pace.timings)
+    assert min(chosen) <= pace.loop_ms <= max(chosen)
     assert probe not in rss.INSTRUMENTS
     assert rss.rss_mb(probe) == 0  # the process is gone
 
@@ -33,3 +36,16 @@ def test_a_scenario_memory_sample_leaves_the_probe_out():
         own_mb = rss.rss_mb(os.getpid())
     assert probe_mb > 5
     assert sampler.peak_total < own_mb + probe_mb / 2
+
+
+def test_a_probe_that_cannot_start_leaves_the_block_to_run_without_a_pace(monkeypatch):
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(pace_module.subprocess, "Popen", refuse)
+    ran = False
+    with PaceProbe() as pace:
+        ran = True
+    assert ran
+    assert pace.loop_ms is None
+    assert not rss.INSTRUMENTS

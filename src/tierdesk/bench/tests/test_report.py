@@ -133,15 +133,26 @@ def test_write_puts_json_and_markdown_side_by_side(tmp_path):
     assert as_markdown.read_text() == markdown(DOCUMENT)
 
 
+def _host_cell(text: str, title: str) -> str:
+    line = next(line for line in text.splitlines() if line.startswith(f"| {title}"))
+    return [cell.strip() for cell in line.strip("|").split("|")][COLUMNS.index("host")]
+
+
 def test_each_row_shows_its_pace_against_the_fastest_row_and_its_steal():
     document = copy.deepcopy(DOCUMENT)
-    create, queue, _ = document["results"]
+    create, queue, skipped = document["results"]
     create.update(pace_ms=10.0, stolen=0.384)
     create["floor"] = {"name": "bare view", "throughput": 5000.0, "stolen": 0.02, "pace_ms": 5.0}
     queue.update(pace_ms=6.25, stolen=0.0)
+    skipped.update(pace_ms=None, stolen=None)
     text = markdown(document)
-    lines = text.splitlines()
-    assert "| 0.50 / 38% |" in next(line for line in lines if line.startswith("| Create"))
-    assert "| 0.80 / 0% |" in next(line for line in lines if line.startswith("| Queue"))
-    assert "| – |" in next(line for line in lines if line.startswith("| HTML queue page"))
-    assert "Floors: sqlite bare view 1.00 / 2%." in text
+    assert _host_cell(text, "Create") == "0.50 / 38%"
+    assert _host_cell(text, "Queue") == "0.80 / 0%"
+    assert _host_cell(text, "HTML queue page") == "–"
+    assert "Floors: SQLite bare view: 1.00 / 2%." in text
+
+
+def test_a_report_from_before_the_host_column_shows_dashes_and_no_host_note():
+    text = markdown(DOCUMENT)
+    assert _host_cell(text, "Create") == "–"
+    assert "pace / steal" not in text
