@@ -115,11 +115,14 @@ class Sampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def sample(self) -> None:
+    def pids(self) -> set[int]:
+        """The processes a sample counts now."""
         pids = {pid for root in self.roots() for pid in descendants(root)}
         left_out = [*self.exclude(), *INSTRUMENTS]
-        pids -= {pid for root in left_out for pid in descendants(root)}
-        sizes = [rss_mb(pid) for pid in pids]
+        return pids - {pid for root in left_out for pid in descendants(root)}
+
+    def sample(self) -> None:
+        sizes = [rss_mb(pid) for pid in self.pids()]
         if sizes:
             self.peak_total = max(self.peak_total, sum(sizes))
             self.peak_process = max(self.peak_process, max(sizes))
