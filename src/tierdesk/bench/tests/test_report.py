@@ -149,6 +149,7 @@ def test_each_row_shows_its_pace_against_the_fastest_row_and_its_steal():
     assert _host_cell(text, "Create") == "0.50 / 38%"
     assert _host_cell(text, "Queue") == "0.80 / 0%"
     assert _host_cell(text, "HTML queue page") == "–"
+    assert "Fastest loop of this run: 5.00 ms." in text  # what another run compares with
     assert "Floors: SQLite bare view: 1.00 / 2%." in text
 
 
