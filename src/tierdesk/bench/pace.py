@@ -26,7 +26,7 @@ import sys
 import time
 from types import TracebackType
 
-from tierdesk.bench.rss import INSTRUMENTS
+from tierdesk.bench.rss import INSTRUMENTS, StolenShare
 
 LOOP_ITERATIONS = 50_000  # about 5 ms of CPU on the machines seen here
 EVERY_SECONDS = 0.25
@@ -119,6 +119,38 @@ class PaceProbe:
         process.wait()
         INSTRUMENTS.discard(process.pid)
         self._process = None
+
+
+class HostWatch:
+    """``with HostWatch() as host: …``, then ``host.reading()``: how the host treated the
+    machine during the block, as the report's ``stolen`` and ``pace_ms`` values."""
+
+    def __init__(self) -> None:
+        self.stolen = StolenShare()
+        self.pace = PaceProbe()
+
+    def __enter__(self) -> HostWatch:
+        self.stolen.__enter__()
+        try:
+            self.pace.__enter__()
+        except BaseException:
+            self.stolen.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.pace.__exit__(kind, value, traceback)
+        finally:
+            self.stolen.__exit__(kind, value, traceback)
+
+    def reading(self) -> dict[str, float | None]:
+        return {"stolen": self.stolen.share, "pace_ms": self.pace.loop_ms}
 
 
 if __name__ == "__main__":

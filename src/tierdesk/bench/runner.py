@@ -14,8 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from tierdesk.bench.pace import PaceProbe
-from tierdesk.bench.rss import StolenShare
+from tierdesk.bench.pace import HostWatch
 
 HTTP_SCENARIOS = frozenset({"api_create", "api_queue", "api_detail", "api_search", "html_pages"})
 
@@ -156,9 +155,9 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
             # resident memory (400 MB for a mail import that takes 166 MB on its own).
             connections.close_all()
             module = scenarios.load(name)
-            stolen, pace = StolenShare(), PaceProbe()
+            host = HostWatch()
             try:
-                with stolen, pace:
+                with host:
                     found = module.run(ctx)
             except Exception as exc:
                 traceback.print_exc()
@@ -175,7 +174,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
             for result in found:
                 result.extra.setdefault("tickets", spec["tickets"])
                 if result.status != "skipped":  # a skipped row measured nothing
-                    result.stolen, result.pace_ms = stolen.share, pace.loop_ms
+                    reading = host.reading()
+                    result.stolen, result.pace_ms = reading["stolen"], reading["pace_ms"]
                 results.append(result.as_dict())
             if getattr(module, "WRITES", False) and _stand_in_for_autovacuum(server):
                 say(f"{connection.vendor}: VACUUM (ANALYZE) after {name} (no autovacuum)")

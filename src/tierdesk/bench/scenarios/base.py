@@ -13,8 +13,8 @@ from typing import Any
 
 from tierdesk.bench import floors, loadgen
 from tierdesk.bench.fixtures import Fixtures
-from tierdesk.bench.pace import PaceProbe
-from tierdesk.bench.rss import Sampler, StolenShare
+from tierdesk.bench.pace import HostWatch
+from tierdesk.bench.rss import Sampler
 from tierdesk.bench.server import FLOOR_PATH, Server
 
 
@@ -34,9 +34,9 @@ class Result:
     ratio_kind: str = ""  # "throughput": value ÷ floor; "latency": p95 ÷ floor p95
     target: str = ""
     met: bool | None = None
-    # How the host treated the machine while the scenario ran: the share of its CPU time
-    # given to other guests (``rss.StolenShare``) and the median time of the pace probe's
-    # fixed loop (``pace.PaceProbe``). A row measured while either was high ran on less
+    # How the host treated the machine while the scenario ran (``pace.HostWatch``): the
+    # share of its CPU time given to other guests and the median time of the pace probe's
+    # fixed loop. A row measured while either was high ran on less
     # machine than one measured while both were low.
     stolen: float | None = None
     pace_ms: float | None = None
@@ -123,7 +123,7 @@ class Context:
         key = f"http-{concurrency}"
         if key not in self._floors:
             budget = self.budget((1500, 2.0), (8000, 15.0))
-            with StolenShare() as stolen, PaceProbe() as pace:
+            with HostWatch() as host:
                 result = self.load([{"path": FLOOR_PATH}], concurrency, budget, warmup=100)
             self._floors[key] = {
                 "name": f"bare Django JSON view, {self.web_workers} gunicorn workers, "
@@ -131,8 +131,7 @@ class Context:
                 "throughput": result["throughput"],
                 "latency_ms": result["latency_ms"],
                 "requests": result["requests"],
-                "stolen": stolen.share,
-                "pace_ms": pace.loop_ms,
+                **host.reading(),
             }
         return self._floors[key]
 
@@ -140,9 +139,9 @@ class Context:
         """A bare single-row INSERT-and-commit loop on the same database."""
         if "write" not in self._floors:
             budget = self.budget((500, 1.5), (5000, 10.0))
-            with StolenShare() as stolen, PaceProbe() as pace:
+            with HostWatch() as host:
                 floor = floors.insert_commit_loop(budget.count, budget.seconds)
-            self._floors["write"] = {**floor, "stolen": stolen.share, "pace_ms": pace.loop_ms}
+            self._floors["write"] = {**floor, **host.reading()}
         return self._floors["write"]
 
 

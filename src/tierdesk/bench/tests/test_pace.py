@@ -7,7 +7,7 @@ import time
 
 from tierdesk.bench import pace as pace_module
 from tierdesk.bench import rss
-from tierdesk.bench.pace import PaceProbe
+from tierdesk.bench.pace import HostWatch, PaceProbe
 from tierdesk.bench.rss import Sampler
 
 
@@ -45,3 +45,15 @@ def test_a_probe_that_cannot_start_leaves_the_block_to_run_without_a_pace(monkey
     assert ran
     assert pace.loop_ms is None
     assert not rss.INSTRUMENTS
+
+
+def test_a_host_watch_reads_pace_and_steal_over_its_block():
+    with HostWatch() as host:
+        time.sleep(0.3)
+    reading = host.reading()
+    assert set(reading) == {"stolen", "pace_ms"}
+    assert reading["pace_ms"] is not None
+    assert reading["pace_ms"] > 0
+    assert reading["stolen"] is not None
+    assert 0 <= reading["stolen"] <= 1
+    assert not rss.INSTRUMENTS  # the probe is gone with the block

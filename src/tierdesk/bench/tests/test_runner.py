@@ -1,8 +1,10 @@
-"""A benchmark run refuses a database written with another data directory's keys, and
-stands in for a missing autovacuum after the scenarios that write."""
+"""A benchmark run refuses a database written with another data directory's keys, stands in
+for a missing autovacuum after the scenarios that write, and records how the host treated
+each row."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from django.db import connection
 
 from tierdesk.bench import runner, scenarios
+from tierdesk.bench.scenarios.base import Result
 from tierdesk.conf.env import ConfigurationError
 from tierdesk.conf.keys import record_or_refuse
 from tierdesk.tickets.models import Ticket
@@ -100,3 +103,27 @@ def test_each_scenario_starts_on_a_connection_of_its_own(monkeypatch, tmp_path):
     runner.main(spec)
 
     assert fresh == [True, True]
+
+
+@pytest.mark.django_db(transaction=True)  # the runner closes connections between scenarios
+def test_each_measured_row_records_how_the_host_treated_it_and_a_skipped_row_does_not(
+    monkeypatch, tmp_path
+):
+    def run(ctx: object) -> list[Result]:
+        time.sleep(0.3)  # long enough for the pace probe to time its loop
+        return [
+            Result("x", "measured", connection.vendor),
+            Result("x", "skipped", connection.vendor, status="skipped"),
+        ]
+
+    fake = SimpleNamespace(NAME="x", TITLE="x", TARGET="", run=run)
+    monkeypatch.setattr(scenarios, "load", lambda name: fake)
+    monkeypatch.setattr(runner, "_generate", lambda spec, meta_path: {})
+    monkeypatch.setattr(runner, "_server", dict)
+
+    measured, skipped = runner.main(_spec(tmp_path, "scheduler_tick"))["results"]
+
+    assert measured["pace_ms"] > 0
+    assert 0 <= measured["stolen"] <= 1
+    assert skipped["pace_ms"] is None
+    assert skipped["stolen"] is None
