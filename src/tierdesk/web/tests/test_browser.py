@@ -180,6 +180,21 @@ def test_the_queue_sidebar_shows_its_counts_once_the_page_is_shown(org, page: An
     assert current.get_attribute("aria-current") == "page"
 
 
+def test_the_assign_picker_arrives_after_the_page_and_assigns(org, page: Any) -> None:
+    with_password(org.l1_agent)
+    ticket = create_ticket(NewTicket(title="Needs an owner"), requester=org.requester)
+    sign_in(page, "tom", PASSWORD)
+    page.goto(f"/tickets/{ticket.key}")
+    picker = page.get_by_label("Assign to")
+    picker.wait_for()  # loaded by the page once shown
+    options = picker.locator("option").all_text_contents()
+    assert f"{org.l1_other.display_name} — 0 open, on shift" in options
+    picker.select_option(org.l1_other.username)
+    page.get_by_role("button", name="Assign", exact=True).click()
+    page.get_by_role("status").filter(has_text="Assigned to").wait_for()
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id == org.l1_other.pk
+
+
 def test_keyboard_users_can_skip_to_the_content_and_see_focus(org, page: Any) -> None:
     with_password(org.l1_agent)
     sign_in(page, "tom", PASSWORD)

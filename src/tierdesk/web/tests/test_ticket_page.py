@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 
 import pytest
 
@@ -10,6 +11,19 @@ from tierdesk.tickets.models import Comment, Ticket, TicketLink
 from tierdesk.tickets.services import add_comment, assign
 
 pytestmark = pytest.mark.django_db
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def assign_panel_url(page: str) -> str:
+    """The address the ticket page loads its assign picker from."""
+    return html_unescape(re.search(r'hx-get="([^"]*/assign[^"]*)"', page).group(1))
+
+
+def panel_version(panel: str) -> str:
+    """The version the assign panel's form holds."""
+    return re.search(r'name="version" value="(\d+)"', panel).group(1)
 
 
 def version_in(html: str, form: str) -> str:
@@ -99,9 +113,10 @@ def test_an_empty_reply_is_refused_with_the_form_shown_again(org, client_as, ope
 
 def test_a_concurrent_change_is_shown_not_overwritten(org, client_as, open_ticket) -> None:
     ticket = open_ticket()
-    page = client_as(org.l1_agent).get(f"/tickets/{ticket.key}").content.decode()
-    seen = version_in(page, "assign")
+    agent = client_as(org.l1_agent)
+    page = agent.get(f"/tickets/{ticket.key}").content.decode()
     assign(ticket, org.l1_other, actor=org.l1_other)  # a colleague acts first
+    seen = panel_version(agent.get(assign_panel_url(page), headers=HTMX).content.decode())
     response = client_as(org.l1_agent).post(
         f"/tickets/{ticket.key}/assign", {"assignee": "tom", "version": seen}
     )
@@ -118,10 +133,70 @@ def test_the_assign_picker_lists_team_members_with_load_and_shift(
     assign(open_ticket("Busy"), org.l1_other, actor=org.l1_other)
     User.objects.filter(pk=org.l1_other.pk).update(on_shift=False)
     ticket = open_ticket()
-    html = client_as(org.l1_agent).get(f"/tickets/{ticket.key}").content.decode()
+    html = client_as(org.l1_agent).get(f"/tickets/{ticket.key}/assign", headers=HTMX)
+    html = html.content.decode()
     assert f"{org.l1_other.display_name} — 1 open, away" in html
     assert f"{org.l1_agent.display_name} — 0 open, on shift" in html
-    assert org.l2_agent.display_name not in html.split('id="assign"')[1].split("</section>")[0]
+    assert org.l2_agent.display_name not in html
+
+
+def test_the_page_asks_for_the_assign_picker_once_shown_with_the_version_it_shows(
+    org, client_as, open_ticket
+) -> None:
+    ticket = open_ticket()
+    page = client_as(org.l1_agent).get(f"/tickets/{ticket.key}").content.decode()
+    section = page.split('id="assign"')[1].split("</section>")[0]
+    assert "<select" not in section  # counting the team's open work is left to the panel
+    assert 'hx-trigger="load"' in section
+    assert assign_panel_url(page) == f"/tickets/{ticket.key}/assign?version={ticket.version}"
+
+
+def test_the_panel_holds_the_version_the_page_showed_so_a_change_in_between_is_refused(
+    org, client_as, open_ticket
+) -> None:
+    ticket = open_ticket()
+    agent = client_as(org.l1_agent)
+    page = agent.get(f"/tickets/{ticket.key}").content.decode()
+    assign(ticket, org.l1_other, actor=org.l1_other)  # lands before the panel is loaded
+    panel = agent.get(assign_panel_url(page), headers=HTMX).content.decode()
+    seen = panel_version(panel)
+    assert seen == str(ticket.version)
+    response = agent.post(f"/tickets/{ticket.key}/assign", {"assignee": "tom", "version": seen})
+    assert response.status_code == 409
+    assert Ticket.objects.get(pk=ticket.pk).assignee == org.l1_other
+
+
+@pytest.mark.parametrize("shown", ["", "abc", "-1", "1e3", "1234567890", "1 OR 1=1"])
+def test_a_panel_asked_with_a_bad_version_holds_the_current_one(
+    org, client_as, open_ticket, shown: str
+) -> None:
+    ticket = open_ticket()
+    response = client_as(org.l1_agent).get(
+        f"/tickets/{ticket.key}/assign", {"version": shown}, headers=HTMX
+    )
+    assert response.status_code == 200
+    current = Ticket.objects.get(pk=ticket.pk).version
+    assert panel_version(response.content.decode()) == str(current)
+
+
+def test_without_htmx_the_assign_panel_is_a_page_of_its_own(org, client_as, open_ticket) -> None:
+    ticket = open_ticket()
+    response = client_as(org.l1_agent).get(f"/tickets/{ticket.key}/assign")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert f"Assign {ticket.key}" in html
+    assert f"{org.l1_agent.display_name} — " in html
+
+
+def test_only_people_who_may_work_on_the_ticket_get_the_assign_panel(
+    org, client_as, open_ticket
+) -> None:
+    ticket = open_ticket()
+    assert client_as(org.auditor).get(f"/tickets/{ticket.key}").status_code == 200
+    assert client_as(org.auditor).get(f"/tickets/{ticket.key}/assign").status_code == 403
+    assert client_as(org.l3_agent).get(f"/tickets/{ticket.key}/assign").status_code == 404
+    assert client_as(org.requester).get(f"/tickets/{ticket.key}/assign").status_code == 403
 
 
 def test_only_the_allowed_transitions_are_offered(org, client_as, open_ticket) -> None:

@@ -4,22 +4,25 @@ with the refusal and the agent's input (422/403/404/409), never a 500."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from tierdesk.escalations.services import escalate
 from tierdesk.org.models import Team, TeamKind
+from tierdesk.org.selectors import team_members
 from tierdesk.tickets import selectors
 from tierdesk.tickets.lifecycle import allowed_transitions
 from tierdesk.tickets.models import Status, Ticket, TicketLink
@@ -42,17 +45,30 @@ def _load(user: User, key: str) -> Ticket:
         raise Http404(f"no ticket {key}") from None
 
 
-def _forms(ticket: Ticket, candidates: list[Any], teams: list[Team]) -> dict[str, Any]:
-    """Fresh forms for the page, each holding the version the agent is looking at."""
-    v = {"version": ticket.version}
+def _assign_form(ticket: Ticket, version: int) -> tf.AssignForm:
+    """The assign form: the team's people with their open load and shift, holding
+    ``version``."""
     people = [
         (
             c.user.username,
             f"{c.user.display_name} — {c.open_tickets} open, "
             f"{'on shift' if c.user.on_shift else 'away'}",
         )
-        for c in candidates
+        for c in assignment_candidates(ticket.team_id)
     ]
+    return tf.AssignForm(
+        initial={
+            "version": version,
+            "assignee": ticket.assignee.username if ticket.assignee else "",
+        },
+        choices=people,
+    )
+
+
+def _forms(ticket: Ticket, teams: list[Team]) -> dict[str, Any]:
+    """Fresh forms for the page, each holding the version the agent is looking at; the
+    assign form comes after the page is shown (:func:`assign_view`)."""
+    v = {"version": ticket.version}
     statuses = [(s, STATUS_LABELS.get(s, s)) for s in allowed_transitions(ticket.status)]
     tiers = [(f"tier:{n}", f"L{n} (routing picks the team)") for n in (1, 2, 3) if n != ticket.tier]
     team_choices = [
@@ -63,10 +79,6 @@ def _forms(ticket: Ticket, candidates: list[Any], teams: list[Team]) -> dict[str
     return {
         "reply": tf.ReplyForm(initial=v, prefix="reply"),
         "note": tf.ReplyForm(initial=v, prefix="note"),
-        "assign": tf.AssignForm(
-            initial={**v, "assignee": ticket.assignee.username if ticket.assignee else ""},
-            choices=people,
-        ),
         "transition": tf.TransitionForm(initial=v, choices=statuses),
         "escalate": tf.EscalateForm(initial=v, choices=[("Tier", tiers), ("Team", team_choices)]),
         "link": tf.LinkForm(initial=v),
@@ -95,9 +107,8 @@ def _page(
     user = viewer(request)
     ticket = _load(user, key)
     now = timezone.now()
-    candidates = assignment_candidates(ticket.team_id)
     teams = list(Team.objects.exclude(kind=TeamKind.MANAGEMENT).order_by("level", "slug"))
-    forms = _forms(ticket, candidates, teams)
+    forms = _forms(ticket, teams)
     if bound is not None:
         name, form = bound
         if refresh_version:
@@ -183,11 +194,14 @@ def reply(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assign_view(request: HttpRequest, key: str) -> HttpResponse:
+    """GET: the assign form, which the ticket page loads once it is shown; POST: assign."""
+    if request.method == "GET":
+        return _assign_panel(request, key)
     user = viewer(request)
     ticket = _load(user, key)
-    people = [(c.user.username, c.user.username) for c in assignment_candidates(ticket.team_id)]
+    people = [(p.username, p.username) for p in team_members(ticket.team_id)]
     form = tf.AssignForm(request.POST, choices=people)
 
     def command(ticket: Ticket, user: User, form: Any) -> str:
@@ -203,6 +217,23 @@ def assign_view(request: HttpRequest, key: str) -> HttpResponse:
         return f"Assigned to {person.display_name}." if person else "Unassigned."
 
     return _act(request, key, "assign", form, command)
+
+
+def _assign_panel(request: HttpRequest, key: str) -> HttpResponse:
+    """The assign form with each person's open load. Counting a team's open work (tens of
+    thousands of index entries at a big service desk) took a fifth of the ticket page, so
+    the page asks for this once it is shown, as the queue page does for its sidebar counts.
+    The form holds the version the page showed (``?version=``), so a change made in between
+    is still refused as stale. Without HTMX it is a page of its own."""
+    user = viewer(request)
+    ticket = _load(user, key)
+    if not policy.may_work_on(user, ticket):
+        raise PermissionDenied(f"you may not assign {ticket.key}")
+    shown = request.GET.get("version", "")
+    version = int(shown) if re.fullmatch(r"[0-9]{1,9}", shown) else ticket.version
+    context = {"ticket": ticket, "form": _assign_form(ticket, version), "nav": "queues"}
+    template = "web/_assign.html" if request.headers.get("HX-Request") else "web/assign.html"
+    return render(request, template, context)
 
 
 @staff_required
