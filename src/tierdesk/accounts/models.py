@@ -47,6 +47,10 @@ class RoleTitle(models.TextChoices):
     REQUESTER = "requester", "Requester"
 
 
+# The columns ``User.display_name`` reads: all a page that only names people loads of them.
+PERSON_NAME = ("username", "first_name", "last_name")
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.REQUESTER)
     role_title = models.CharField(max_length=40, choices=RoleTitle.choices, blank=True)

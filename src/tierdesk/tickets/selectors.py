@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,18 +123,26 @@ def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
     order: str = "newest",
+    columns: Sequence[str] | None = None,
 ) -> tuple[list[Ticket], str | None]:
     """One page of visible tickets in a stable order, and the cursor of the next page.
 
     ``newest``: by id, descending. ``due``: by resolution due time, soonest first, paused and
     untimed tickets last, id breaking ties.
+
+    Each ticket comes with its team, assignee, requester and service; ``columns`` (names as
+    ``only()`` takes them, ``team__name``) loads just those columns and related rows instead,
+    for a page that shows a few of a ticket's 35 columns and of its people's 22.
     """
     if order not in ORDERS:
         raise InvalidInput(f"order must be one of {', '.join(ORDERS)}", field="order")
     after = _decode(cursor) if cursor else None
-    tickets = policy.visible_tickets(viewer, _filtered(filters)).select_related(
-        "team", "assignee", "requester", "service"
-    )
+    tickets = policy.visible_tickets(viewer, _filtered(filters))
+    if columns is None:
+        tickets = tickets.select_related("team", "assignee", "requester", "service")
+    else:
+        related = dict.fromkeys(name.split("__")[0] for name in columns if "__" in name)
+        tickets = tickets.select_related(*related).only(*columns)
     if tickets.query.is_empty():
         return [], None
     if order == "newest":

@@ -22,6 +22,7 @@ from tierdesk.org.selectors import team_members
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.opencounts import visible_open_counts
 from tierdesk.tickets.selectors import is_open
+from tierdesk.web import rows
 
 BREACHED = Q(resolution_breached=True) | Q(first_response_breached=True) | Q(ola_breached=True)
 
@@ -63,7 +64,8 @@ def due_soon(viewer: User, before: datetime, *, limit: int) -> list[Ticket]:
         policy.visible_tickets(viewer)
         .filter(is_open(), due)
         .exclude(BREACHED)
-        .select_related("team", "assignee", "requester", "service")
+        .select_related("team", "assignee", "requester")
+        .only(*rows.COLUMNS)
         .order_by("resolution_due_at", "pk")[:limit]
     )
 

@@ -20,6 +20,7 @@ from tierdesk.tickets.models import Status, Ticket
 from tierdesk.web import selectors as web_selectors
 from tierdesk.web.forms import QueueFilterForm, SavedFilterForm
 from tierdesk.web.models import SavedFilter
+from tierdesk.web.rows import COLUMNS as ROW_COLUMNS
 from tierdesk.web.rows import rows_for
 from tierdesk.web.views.common import staff_required, viewer
 
@@ -67,6 +68,7 @@ def _queue(
                 limit=PAGE_SIZE,
                 cursor=form.cleaned_data["cursor"] or None,
                 order=order,
+                columns=ROW_COLUMNS,
             )
         except InvalidInput as exc:
             messages.error(request, exc.message)
