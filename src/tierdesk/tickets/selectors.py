@@ -130,19 +130,12 @@ def list_tickets(
     ``newest``: by id, descending. ``due``: by resolution due time, soonest first, paused and
     untimed tickets last, id breaking ties.
 
-    Each ticket comes with its team, assignee, requester and service; ``columns`` (names as
-    ``only()`` takes them, ``team__name``) loads just those columns and related rows instead,
-    for a page that shows a few of a ticket's 35 columns and of its people's 22.
+    ``columns``: see :func:`loading`.
     """
     if order not in ORDERS:
         raise InvalidInput(f"order must be one of {', '.join(ORDERS)}", field="order")
     after = _decode(cursor) if cursor else None
-    tickets = policy.visible_tickets(viewer, _filtered(filters))
-    if columns is None:
-        tickets = tickets.select_related("team", "assignee", "requester", "service")
-    else:
-        related = dict.fromkeys(name.split("__")[0] for name in columns if "__" in name)
-        tickets = tickets.select_related(*related).only(*columns)
+    tickets = loading(policy.visible_tickets(viewer, _filtered(filters)), columns)
     if tickets.query.is_empty():
         return [], None
     if order == "newest":
@@ -164,6 +157,17 @@ def list_tickets(
         return page, _encode([None, last.pk])
     due = last.resolution_due_at.isoformat() if last.resolution_due_at else None
     return page, _encode([due, last.pk])
+
+
+def loading(tickets: QuerySet[Ticket], columns: Sequence[str] | None) -> QuerySet[Ticket]:
+    """``tickets`` read with their team, assignee, requester and service; given ``columns``
+    (names as ``only()`` takes them: ``team__name``), with just those columns and the related
+    rows they name, for a page that shows a few of a ticket's 35 columns and of its people's
+    22."""
+    if columns is None:
+        return tickets.select_related("team", "assignee", "requester", "service")
+    related = dict.fromkeys(name.split("__")[0] for name in columns if "__" in name)
+    return tickets.select_related(*related).only(*columns)
 
 
 def _needs_literal_open(tickets: QuerySet[Ticket], filters: TicketFilters) -> bool:

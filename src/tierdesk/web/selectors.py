@@ -21,8 +21,8 @@ from tierdesk.org.models import Team, TeamKind
 from tierdesk.org.selectors import team_members
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.opencounts import visible_open_counts
-from tierdesk.tickets.selectors import is_open
-from tierdesk.web import rows
+from tierdesk.tickets.selectors import is_open, loading
+from tierdesk.web.rows import COLUMNS as ROW_COLUMNS
 
 BREACHED = Q(resolution_breached=True) | Q(first_response_breached=True) | Q(ola_breached=True)
 
@@ -60,14 +60,8 @@ def due_soon(viewer: User, before: datetime, *, limit: int) -> list[Ticket]:
     A short list by nature (it looks one hour ahead), so it is capped rather than paged.
     """
     due = Q(resolution_due_at__lte=before) | Q(ola_due_at__lte=before)
-    return list(
-        policy.visible_tickets(viewer)
-        .filter(is_open(), due)
-        .exclude(BREACHED)
-        .select_related("team", "assignee", "requester")
-        .only(*rows.COLUMNS)
-        .order_by("resolution_due_at", "pk")[:limit]
-    )
+    soon = policy.visible_tickets(viewer).filter(is_open(), due).exclude(BREACHED)
+    return list(loading(soon, ROW_COLUMNS).order_by("resolution_due_at", "pk")[:limit])
 
 
 def colleagues(viewer: User) -> list[User]:

@@ -20,6 +20,13 @@ def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
     field.choices = choices
 
 
+class ShownVersionForm(forms.Form):
+    """The version a page showed, passed to a part the page loads afterwards
+    (``?version=``)."""
+
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
 class VersionedForm(forms.Form):
     """Base of the page's forms; ``form_name`` keeps element ids unique across the page."""
 

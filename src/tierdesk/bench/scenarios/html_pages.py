@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierdesk.bench.scenarios.base import Context, Result, http_result
+from tierdesk.tickets.models import Ticket
 
 NAME = "html_pages"
 TITLE = "HTML queue and ticket pages"
@@ -28,7 +29,7 @@ def run(ctx: Context) -> list[Result]:
         (
             "html_assign_panel",
             "HTML ticket assign picker (loaded after the page)",
-            f"/tickets/{fixtures.html_ticket}/assign",
+            f"/tickets/{fixtures.html_ticket}/assign?version={_version(fixtures.html_ticket)}",
             fragment,
         ),
     )
@@ -71,3 +72,8 @@ def run(ctx: Context) -> list[Result]:
             result.met = result.latency_ms.get("p95", float("inf")) < 50
         results.append(result)
     return results
+
+
+def _version(key: str) -> int:
+    """The ticket's version, which the page passes to its assign picker."""
+    return Ticket.objects.values_list("version", flat=True).get(pk=int(key.rpartition("-")[2]))

@@ -113,3 +113,19 @@ def test_the_ticket_page_costs_the_same_queries_for_10_and_100_timeline_entries(
     big = grow_timeline(org, create_ticket(NewTicket(title="big"), requester=org.requester), 100)
     assert len(timeline_of(org, big)) >= 100
     assert queries(client, f"/tickets/{small.key}") == queries(client, f"/tickets/{big.key}")
+
+
+def test_the_assign_picker_costs_the_same_queries_for_a_small_and_a_big_team(
+    org, client_as
+) -> None:
+    client = client_as(org.l1_agent)
+    ticket = create_ticket(NewTicket(title="Who takes it?"), requester=org.requester)
+    panel = f"/tickets/{ticket.key}/assign?version={ticket.version}"
+    few = queries(client, panel)
+    for _ in range(12):
+        assign(
+            create_ticket(NewTicket(title="Load"), requester=org.requester),
+            member(org.service_desk),
+            actor=org.admin,
+        )
+    assert queries(client, panel) == few

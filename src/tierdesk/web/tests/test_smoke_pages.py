@@ -16,6 +16,7 @@ def test_every_workspace_page_renders_for_an_agent(org, client_as, open_ticket) 
         "/queues/team/service-desk",
         "/queues/tier/1",
         f"/tickets/{ticket.key}",
+        f"/tickets/{ticket.key}/assign",
         "/org/chart",
     ]:
         response = client.get(url)

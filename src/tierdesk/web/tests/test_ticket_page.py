@@ -148,7 +148,9 @@ def test_the_page_asks_for_the_assign_picker_once_shown_with_the_version_it_show
     section = page.split('id="assign"')[1].split("</section>")[0]
     assert "<select" not in section  # counting the team's open work is left to the panel
     assert 'hx-trigger="load"' in section
-    assert assign_panel_url(page) == f"/tickets/{ticket.key}/assign?version={ticket.version}"
+    panel = f"/tickets/{ticket.key}/assign?version={ticket.version}"
+    assert assign_panel_url(page) == panel
+    assert f'href="{panel}"' in section  # without JavaScript, the same form as a page
 
 
 def test_the_panel_holds_the_version_the_page_showed_so_a_change_in_between_is_refused(
@@ -166,7 +168,7 @@ def test_the_panel_holds_the_version_the_page_showed_so_a_change_in_between_is_r
     assert Ticket.objects.get(pk=ticket.pk).assignee == org.l1_other
 
 
-@pytest.mark.parametrize("shown", ["", "abc", "-1", "1e3", "1234567890", "1 OR 1=1"])
+@pytest.mark.parametrize("shown", ["", "0", "abc", "-1", "1e3", "2147483648", "1 OR 1=1"])
 def test_a_panel_asked_with_a_bad_version_holds_the_current_one(
     org, client_as, open_ticket, shown: str
 ) -> None:
@@ -177,6 +179,15 @@ def test_a_panel_asked_with_a_bad_version_holds_the_current_one(
     assert response.status_code == 200
     current = Ticket.objects.get(pk=ticket.pk).version
     assert panel_version(response.content.decode()) == str(current)
+
+
+def test_the_panel_answers_a_fragment_or_a_page_and_says_it_varies_by_htmx(
+    org, client_as, open_ticket
+) -> None:
+    ticket = open_ticket()
+    response = client_as(org.l1_agent).get(f"/tickets/{ticket.key}/assign", headers=HTMX)
+    assert "<html" not in response.content.decode()
+    assert "HX-Request" in response["Vary"]
 
 
 def test_without_htmx_the_assign_panel_is_a_page_of_its_own(org, client_as, open_ticket) -> None:
@@ -195,6 +206,11 @@ def test_only_people_who_may_work_on_the_ticket_get_the_assign_panel(
     ticket = open_ticket()
     assert client_as(org.auditor).get(f"/tickets/{ticket.key}").status_code == 200
     assert client_as(org.auditor).get(f"/tickets/{ticket.key}/assign").status_code == 403
+    # An agent who worked on it still sees it after it moved on, but no longer assigns it.
+    assign(ticket, org.l1_agent, actor=org.l1_agent)
+    escalate(ticket, actor=org.admin, note="moving", to_team=org.l2.slug)
+    assert client_as(org.l1_agent).get(f"/tickets/{ticket.key}").status_code == 200
+    assert client_as(org.l1_agent).get(f"/tickets/{ticket.key}/assign").status_code == 403
     assert client_as(org.l3_agent).get(f"/tickets/{ticket.key}/assign").status_code == 404
     assert client_as(org.requester).get(f"/tickets/{ticket.key}/assign").status_code == 403
 

@@ -4,7 +4,6 @@ with the refusal and the agent's input (422/403/404/409), never a 500."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tierdesk.accounts import policy
@@ -35,7 +35,6 @@ from tierdesk.web.timeline import build_timeline, people_named_in
 from tierdesk.web.views.common import CHANNEL, error_status, error_text, staff_required, viewer
 
 STATUS_LABELS = dict(Status.choices)
-FORM_NAMES = ("reply", "note", "assign", "transition", "escalate", "link", "merge", "fields")
 
 
 def _load(user: User, key: str) -> Ticket:
@@ -139,6 +138,7 @@ def _page(
         ],
         "merged_key": f"TD-{ticket.merged_into_id}" if ticket.merged_into_id else None,
         "forms": forms,
+        "assign_form": forms.get("assign"),  # a refused assignment shown again; else loaded later
         "may_work": policy.may_work_on(user, ticket),
         "nav": "queues",
     }
@@ -201,7 +201,7 @@ def assign_view(request: HttpRequest, key: str) -> HttpResponse:
         return _assign_panel(request, key)
     user = viewer(request)
     ticket = _load(user, key)
-    people = [(p.username, p.username) for p in team_members(ticket.team_id)]
+    people = sorted((p.username, p.username) for p in team_members(ticket.team_id))
     form = tf.AssignForm(request.POST, choices=people)
 
     def command(ticket: Ticket, user: User, form: Any) -> str:
@@ -229,11 +229,13 @@ def _assign_panel(request: HttpRequest, key: str) -> HttpResponse:
     ticket = _load(user, key)
     if not policy.may_work_on(user, ticket):
         raise PermissionDenied(f"you may not assign {ticket.key}")
-    shown = request.GET.get("version", "")
-    version = int(shown) if re.fullmatch(r"[0-9]{1,9}", shown) else ticket.version
+    shown = tf.ShownVersionForm(request.GET)
+    version = shown.cleaned_data["version"] if shown.is_valid() else ticket.version
     context = {"ticket": ticket, "form": _assign_form(ticket, version), "nav": "queues"}
     template = "web/_assign.html" if request.headers.get("HX-Request") else "web/assign.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # one address, a fragment or a page
+    return response
 
 
 @staff_required
