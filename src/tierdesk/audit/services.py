@@ -25,6 +25,21 @@ def audit_key() -> bytes:
     return str(settings.AUDIT_KEY).encode()
 
 
+def key_signs_this_database(key: bytes | None = None) -> bool:
+    """Whether the audit key (by default this process's) is the one the database's chains
+    were written with: the first chain head carries its MAC under that key. An empty desk
+    has no head yet, and any key will do.
+
+    A process given another installation's key (another data directory) writes chains that
+    the desk's own key then reads as tampered with; a tool about to write into a database
+    it did not create asks this first.
+    """
+    head = ChainHead.objects.order_by("pk").first()
+    if head is None:
+        return True
+    return head.mac == head_mac(key or audit_key(), head.chain, head.seq, head.hash)
+
+
 def ticket_chain(ticket_id: int) -> str:
     return f"ticket:{ticket_id}"
 

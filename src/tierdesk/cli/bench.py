@@ -126,9 +126,16 @@ def profile(
     setup_django()
     import json
 
+    from tierdesk.audit.services import key_signs_this_database
     from tierdesk.bench import fixtures
     from tierdesk.bench.profile import hot_paths
 
+    if not key_signs_this_database():
+        # The profile opens tickets: under another key their audit chains read as tampered.
+        raise fail(
+            "this database's audit chains were written with another audit key; run with the "
+            "data directory that generated it (TIERDESK_DATA_DIR) or its TIERDESK_AUDIT_KEY"
+        )
     found = hot_paths(fixtures.build(), rounds)
     if as_json:
         typer.echo(json.dumps([p.as_dict() for p in found], indent=2))

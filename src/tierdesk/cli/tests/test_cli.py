@@ -122,3 +122,11 @@ def test_audit_verify_walks_with_one_process_per_usable_cpu_unless_told(org, run
     assert run("audit", "verify").exit_code == 0
     assert run("audit", "verify", "--workers", "1").exit_code == 0
     assert asked == [3, 1]
+
+
+def test_bench_profile_refuses_a_database_signed_with_another_audit_key(org, run, settings):
+    run("ticket", "create", "Phone dead", "--requester", "rita")
+    settings.AUDIT_KEY = "another installation's key"
+    result = run("bench", "profile")
+    assert result.exit_code == 1
+    assert "written with another audit key" in result.stderr
