@@ -49,6 +49,9 @@ class RoleTitle(models.TextChoices):
 
 # The columns ``User.display_name`` reads: all a page that only names people loads of them.
 PERSON_NAME = ("username", "first_name", "last_name")
+# What a ticket or its timeline shows of a person: the name, the address, and whether they
+# are staff (requesters may not see agents' names).
+PERSON_CARD = (*PERSON_NAME, "email", "role")
 
 
 class User(AbstractUser):

@@ -18,6 +18,7 @@ from tierdesk.tickets import selectors
 from tierdesk.tickets.idempotency import run_once
 from tierdesk.tickets.models import Comment, Status
 from tierdesk.tickets.schemas import (
+    OUT_COLUMNS,
     AssignIn,
     CommentCreate,
     EscalateIn,
@@ -97,7 +98,12 @@ def list_tickets(request: HttpRequest, params: Query[ListParams]) -> Json:
         breaching=params.breaching,
     )
     page, next_cursor = selectors.list_tickets(
-        viewer, filters, limit=params.limit, cursor=params.cursor, order=params.order
+        viewer,
+        filters,
+        limit=params.limit,
+        cursor=params.cursor,
+        order=params.order,
+        columns=OUT_COLUMNS,
     )
     return {"items": [ticket_out(t, viewer) for t in page], "next_cursor": next_cursor}
 

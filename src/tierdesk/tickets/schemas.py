@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from tierdesk.accounts.models import User
+from tierdesk.accounts.models import PERSON_CARD, User
 from tierdesk.audit.models import Event
 from tierdesk.org import policies
 from tierdesk.tickets.lifecycle import allowed_transitions
@@ -89,6 +89,17 @@ def _shown(user: User | None, viewer: User) -> dict[str, Any] | None:
     if user is not None and user.role != "requester" and hides_agents(viewer):
         return SUPPORT
     return person(user)
+
+
+# What a page of ticket_out reads: the ticket's own columns and, of its related rows, only
+# the names it shows (a person is 4 of 22 columns).
+OUT_COLUMNS = (
+    *(field.name for field in Ticket._meta.concrete_fields if not field.is_relation),
+    "merged_into",
+    "team__slug",
+    "service__slug",
+    *(f"{person}__{name}" for person in ("assignee", "requester") for name in PERSON_CARD),
+)
 
 
 def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
