@@ -92,7 +92,7 @@ def _shown(user: User | None, viewer: User) -> dict[str, Any] | None:
 
 
 # What a page of ticket_out reads: the ticket's own columns and, of its related rows, only
-# the names it shows (a person is 4 of 22 columns).
+# what it shows (a person is 5 of 22 columns).
 OUT_COLUMNS = (
     *(field.name for field in Ticket._meta.concrete_fields if not field.is_relation),
     "merged_into",

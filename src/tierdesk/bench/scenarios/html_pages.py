@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tierdesk.bench.scenarios.base import Context, Result, http_result
 from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.selectors import ticket_id_from_key
 
 NAME = "html_pages"
 TITLE = "HTML queue and ticket pages"
@@ -76,4 +77,4 @@ def run(ctx: Context) -> list[Result]:
 
 def _version(key: str) -> int:
     """The ticket's version, which the page passes to its assign picker."""
-    return Ticket.objects.values_list("version", flat=True).get(pk=int(key.rpartition("-")[2]))
+    return Ticket.objects.values_list("version", flat=True).get(pk=ticket_id_from_key(key))
