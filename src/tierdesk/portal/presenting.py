@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tierdesk.accounts.models import Role, User
-from tierdesk.audit.models import Event
 from tierdesk.org import policies
 from tierdesk.tickets.lifecycle import REQUESTER_MOVES, allowed_transitions
 from tierdesk.tickets.models import Comment, Status, Ticket
 from tierdesk.tickets.models.enums import FINAL_STATUSES
+from tierdesk.tickets.selectors import TimelineEvent
 
 STATUS_TEXT = {
     Status.NEW: "Received",
@@ -132,7 +132,7 @@ class Entry:
 
 
 def conversation(
-    viewer: User, comments: list[Comment], events: list[Event], show_names: bool
+    viewer: User, comments: list[Comment], events: list[TimelineEvent], show_names: bool
 ) -> list[Entry]:
     """Public replies and public changes in time order.
 
@@ -169,7 +169,7 @@ def conversation(
     return sorted(entries, key=lambda e: (e.at, e.order))
 
 
-def _event_text(event: Event) -> str | None:
+def _event_text(event: TimelineEvent) -> str | None:
     if event.kind == "status_changed" and isinstance(event.after, str):
         return f"Status changed to {status_text(event.after)}"
     return EVENT_TEXT.get(event.kind)

@@ -9,10 +9,10 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from tierdesk.accounts.models import PERSON_CARD, User
-from tierdesk.audit.models import Event
 from tierdesk.org import policies
 from tierdesk.tickets.lifecycle import allowed_transitions
 from tierdesk.tickets.models import Comment, Ticket
+from tierdesk.tickets.selectors import TimelineEvent
 
 
 class Strict(Schema):
@@ -156,7 +156,7 @@ def comment_out(comment: Comment, viewer: User) -> dict[str, Any]:
     }
 
 
-def event_out(event: Event, viewer: User) -> dict[str, Any]:
+def event_out(event: TimelineEvent, viewer: User) -> dict[str, Any]:
     actor = _shown(event.actor, viewer) if event.actor else None
     return {
         "seq": event.seq,

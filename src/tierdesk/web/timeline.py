@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tierdesk.audit.models import Event
 from tierdesk.tickets.models import Comment, LinkKind, Status
+from tierdesk.tickets.selectors import TimelineEvent
 
 STATUS_LABELS = dict(Status.choices)
 LINK_LABELS = dict(LinkKind.choices)
@@ -44,7 +44,7 @@ def _duration(seconds: Any) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-def people_named_in(events: Iterable[Event]) -> set[str]:
+def people_named_in(events: Iterable[TimelineEvent]) -> set[str]:
     """Usernames the events mention (assignments), so the page can show their names."""
     names: set[str] = set()
     for event in events:
@@ -55,7 +55,9 @@ def people_named_in(events: Iterable[Event]) -> set[str]:
     return names
 
 
-def _describe(event: Event, teams: dict[str, str], people: dict[str, str]) -> tuple[str, str, str]:
+def _describe(
+    event: TimelineEvent, teams: dict[str, str], people: dict[str, str]
+) -> tuple[str, str, str]:
     """(style, tag, text) of a non-comment event."""
     kind, data, after, before = event.kind, event.data or {}, event.after, event.before
 
@@ -146,7 +148,7 @@ def _describe(event: Event, teams: dict[str, str], people: dict[str, str]) -> tu
 
 
 def build_timeline(
-    events: Iterable[Event],
+    events: Iterable[TimelineEvent],
     comments: Iterable[Comment],
     teams: dict[str, str],
     people: dict[str, str],

@@ -48,6 +48,7 @@ def test_ticket_list_costs_the_same_for_few_and_many_rows(org, api_as):
 def test_timeline_costs_the_same_for_short_and_long_histories(org, api_as):
     client = api_as(org.l1_agent)
     short = create_ticket(NewTicket(title="short"), requester=org.requester)
+    add_comment(short, "one reply", actor=org.l1_agent)
     long = create_ticket(NewTicket(title="long"), requester=org.requester)
     for i in range(30):
         add_comment(long, f"update {i}", actor=org.l1_agent, internal=bool(i % 2))

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tierdesk.accounts import policy
-from tierdesk.accounts.models import User
+from tierdesk.accounts.models import PERSON_NAME, User
 from tierdesk.core.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from tierdesk.escalations.services import escalate
 from tierdesk.org.models import Team, TeamKind
@@ -116,7 +116,7 @@ def _page(
             form.data = data
         forms[name] = form
     events = selectors.events_for(user, ticket)
-    named = User.objects.filter(username__in=people_named_in(events))
+    named = User.objects.filter(username__in=people_named_in(events)).only(*PERSON_NAME)
     links = TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("pk")
     context = {
         "ticket": ticket,
