@@ -60,16 +60,15 @@ def ticket_id_from_key(key: str) -> int:
 
 def get_ticket(viewer: User, key: str) -> Ticket:
     """The ticket if ``viewer`` may see it; otherwise it does not exist (404)."""
-    ticket = (
-        policy.visible_tickets(
-            viewer, Ticket.objects.select_related("team", "assignee", "requester", "service")
-        )
-        .filter(pk=ticket_id_from_key(key))
-        .first()
+    tickets = policy.visible_tickets(
+        viewer, Ticket.objects.select_related("team", "assignee", "requester", "service")
     )
-    if ticket is None:
-        raise NotFound(f"no ticket {key}")
-    return ticket
+    try:
+        # get(), not first(): first() orders by id, and matching ORDER BY against the
+        # hundred selected columns took longer than the query itself.
+        return tickets.get(pk=ticket_id_from_key(key))
+    except Ticket.DoesNotExist:
+        raise NotFound(f"no ticket {key}") from None
 
 
 @dataclass(frozen=True)
