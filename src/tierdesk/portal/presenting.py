@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from tierdesk.accounts.models import Role, User
 from tierdesk.org import policies
 from tierdesk.tickets.lifecycle import REQUESTER_MOVES, allowed_transitions
-from tierdesk.tickets.models import Comment, Status, Ticket
+from tierdesk.tickets.models import Status, Ticket
 from tierdesk.tickets.models.enums import FINAL_STATUSES
-from tierdesk.tickets.selectors import TimelineEvent
+from tierdesk.tickets.selectors import TimelineComment, TimelineEvent
 
 STATUS_TEXT = {
     Status.NEW: "Received",
@@ -132,7 +132,7 @@ class Entry:
 
 
 def conversation(
-    viewer: User, comments: list[Comment], events: list[TimelineEvent], show_names: bool
+    viewer: User, comments: list[TimelineComment], events: list[TimelineEvent], show_names: bool
 ) -> list[Entry]:
     """Public replies and public changes in time order.
 

@@ -12,7 +12,7 @@ from tierdesk.accounts.models import PERSON_CARD, User
 from tierdesk.org import policies
 from tierdesk.tickets.lifecycle import allowed_transitions
 from tierdesk.tickets.models import Comment, Ticket
-from tierdesk.tickets.selectors import TimelineEvent
+from tierdesk.tickets.selectors import TimelineComment, TimelineEvent
 
 
 class Strict(Schema):
@@ -145,7 +145,7 @@ def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
     }
 
 
-def comment_out(comment: Comment, viewer: User) -> dict[str, Any]:
+def comment_out(comment: Comment | TimelineComment, viewer: User) -> dict[str, Any]:
     return {
         "id": comment.pk,
         "author": _shown(comment.author, viewer),

@@ -6,13 +6,13 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import PERSON_CARD, User
@@ -258,19 +258,26 @@ def _user_id(username: str) -> int | None:
     return User.objects.filter(username=username).values_list("pk", flat=True).first()
 
 
-def _cards(relation: str) -> Prefetch[Any]:
-    """The people a list of rows names, each loaded once with what a timeline shows of
-    them: a join built a whole person for every row, a hundred of them for a timeline of a
-    handful of people."""
-    return Prefetch(relation, queryset=User.objects.only(*PERSON_CARD))
+@dataclass(slots=True)
+class TimelineComment:
+    """A comment as a timeline shows it, read as plain values (see :class:`TimelineEvent`)."""
+
+    pk: int
+    author_id: int
+    body: str
+    internal: bool
+    channel: str
+    created_at: datetime
+    author: User
 
 
-def comments_for(viewer: User, ticket: Ticket) -> QuerySet[Comment]:
+def comments_for(viewer: User, ticket: Ticket) -> list[TimelineComment]:
     comments = Comment.objects.filter(ticket=ticket).order_by("pk")
-    comments = comments.prefetch_related(_cards("author"))
     if not policy.sees_internal_notes(viewer):
         comments = comments.filter(internal=False)
-    return comments
+    rows = list(comments.values_list(*_columns(TimelineComment)))
+    authors = _cards(row[1] for row in rows)
+    return [TimelineComment(*(*row, authors[row[1]])) for row in rows]
 
 
 @dataclass(slots=True)
@@ -288,27 +295,30 @@ class TimelineEvent:
     note: str
     data: dict[str, Any]
     created_at: datetime
-    actor: User | None = None
+    actor: User | None
 
 
-_TIMELINE_COLUMNS = tuple(f.name for f in fields(TimelineEvent) if f.name != "actor")
+def _columns(row: type[Any]) -> tuple[str, ...]:
+    """The columns a timeline row reads: its fields but the last, the person it names."""
+    return tuple(f.name for f in fields(row))[:-1]
+
+
+def _cards(ids: Iterable[int | None]) -> dict[int, User]:
+    """The people these ids name, each read once with what a timeline shows of them: a
+    join built a whole person for every row, a hundred of them for a handful of people."""
+    wanted = {person_id for person_id in ids if person_id is not None}
+    if not wanted:
+        return {}
+    return {p.pk: p for p in User.objects.filter(pk__in=wanted).only(*PERSON_CARD)}
 
 
 def events_for(viewer: User, ticket: Ticket) -> list[TimelineEvent]:
     """The ticket's timeline. Requesters see the public story: no internal notes, no handoff
     notes, no internal SLA machinery."""
-    rows = (
-        Event.objects.filter(chain=f"ticket:{ticket.pk}")
-        .order_by("seq")
-        .values_list(*_TIMELINE_COLUMNS)
-    )
-    events = [TimelineEvent(*row) for row in rows]
-    actor_ids = {event.actor_id for event in events if event.actor_id is not None}
-    if actor_ids:
-        actors = User.objects.filter(pk__in=actor_ids).only(*PERSON_CARD)
-        cards: dict[int | None, User] = {actor.pk: actor for actor in actors}
-        for event in events:
-            event.actor = cards.get(event.actor_id)
+    chain = Event.objects.filter(chain=f"ticket:{ticket.pk}").order_by("seq")
+    rows = list(chain.values_list(*_columns(TimelineEvent)))
+    actors = _cards(row[1] for row in rows)
+    events = [TimelineEvent(*(*row, actors.get(row[1]))) for row in rows]
     if policy.sees_internal_notes(viewer):
         return events
     public = []

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tierdesk.tickets.models import Comment, LinkKind, Status
-from tierdesk.tickets.selectors import TimelineEvent
+from tierdesk.tickets.models import LinkKind, Status
+from tierdesk.tickets.selectors import TimelineComment, TimelineEvent
 
 STATUS_LABELS = dict(Status.choices)
 LINK_LABELS = dict(LinkKind.choices)
@@ -149,7 +149,7 @@ def _describe(
 
 def build_timeline(
     events: Iterable[TimelineEvent],
-    comments: Iterable[Comment],
+    comments: Iterable[TimelineComment],
     teams: dict[str, str],
     people: dict[str, str],
 ) -> list[Entry]:
@@ -173,7 +173,7 @@ def build_timeline(
     return entries
 
 
-def _comment_entry(comment: Comment) -> Entry:
+def _comment_entry(comment: TimelineComment) -> Entry:
     if comment.internal:
         return Entry(
             comment.created_at,
