@@ -299,7 +299,8 @@ class TimelineEvent:
 
 
 def _columns(row: type[Any]) -> tuple[str, ...]:
-    """The columns a timeline row reads: its fields but the last, the person it names."""
+    """The columns a timeline row reads: its fields but the last, the person it names. The
+    person's id comes second (``row[1]`` below)."""
     return tuple(f.name for f in fields(row))[:-1]
 
 
