@@ -19,11 +19,9 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
 from tierdesk.accounts.models import PERSON_NAME
-from tierdesk.tickets.models import Status, Ticket
+from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.models.enums import STATUS_LABELS
 from tierdesk.web.clocks import ClockView, age, ola_clock, sla_clock
-
-# get_status_display() rebuilds its label table on every call: a sixth of writing a row.
-STATUS_LABELS = dict(Status.choices)
 
 # The columns a row shows and its clocks read: a queue page loads only these, not every
 # column of each ticket and of its team and people.

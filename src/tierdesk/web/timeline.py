@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tierdesk.tickets.models import LinkKind, Status
+from tierdesk.tickets.models import LinkKind
+from tierdesk.tickets.models.enums import STATUS_LABELS
 from tierdesk.tickets.selectors import TimelineComment, TimelineEvent
 
-STATUS_LABELS = dict(Status.choices)
 LINK_LABELS = dict(LinkKind.choices)
 CLOCK_LABELS = {"first_response": "first-response", "resolution": "resolution"}
 

@@ -20,6 +20,9 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Each status's label, looked up directly: get_status_display() rebuilds this table per call.
+STATUS_LABELS: dict[str, str] = dict(Status.choices)
+
 OPEN_STATUSES = (
     Status.NEW,
     Status.ASSIGNED,

@@ -25,7 +25,8 @@ from tierdesk.org.models import Team, TeamKind
 from tierdesk.org.selectors import team_members
 from tierdesk.tickets import selectors
 from tierdesk.tickets.lifecycle import allowed_transitions
-from tierdesk.tickets.models import Status, Ticket, TicketLink
+from tierdesk.tickets.models import Ticket, TicketLink
+from tierdesk.tickets.models.enums import STATUS_LABELS
 from tierdesk.tickets.services import add_comment, assign, link, merge, transition, update_ticket
 from tierdesk.tickets.services.fields import TicketChanges
 from tierdesk.web import ticket_forms as tf
@@ -33,8 +34,6 @@ from tierdesk.web.clocks import ola_clock, sla_clock
 from tierdesk.web.selectors import assignment_candidates
 from tierdesk.web.timeline import build_timeline, people_named_in
 from tierdesk.web.views.common import CHANNEL, error_status, error_text, staff_required, viewer
-
-STATUS_LABELS = dict(Status.choices)
 
 
 def _load(user: User, key: str) -> Ticket:
