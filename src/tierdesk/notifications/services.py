@@ -46,14 +46,29 @@ _owed_keys: ContextVar[list[str] | None] = ContextVar("notifications_owed_keys",
 
 
 @contextmanager
-def one_write() -> Iterator[None]:
+def one_write() -> Iterator[list[Notification]]:
     """Notifications queued inside this block are written when it ends, with one insert and
     one delivery task for all of them (rather than an insert, a select and a task per
-    ``queue`` call). Use it inside the command's transaction.
+    ``queue`` call); the block may add rows of its own to the list it is given. Use it
+    inside the command's transaction. Inside another such block, or :func:`held_back`, the
+    rows join the outer block's instead.
     """
+    outer = _collecting.get()
+    if outer is not None:
+        yield outer
+        return
     with bound(_collecting, []) as rows:
-        yield
+        yield rows
     _save(rows)
+
+
+@contextmanager
+def held_back(into: list[Notification]) -> Iterator[None]:
+    """Notifications queued inside this block are added to ``into`` and not written: for a
+    command run inside a scheduler batch, whose notifications are written with the batch's
+    (see :func:`one_write`) once the command has succeeded, and dropped if it fails."""
+    with bound(_collecting, into):
+        yield
 
 
 @contextmanager

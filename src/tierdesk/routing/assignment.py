@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
@@ -33,6 +33,8 @@ PRIORITY_WEIGHT = {"P1": 8, "P2": 5, "P3": 3, "P4": 2, "P5": 1}
 
 # Open work per person as counted in this block, with the block's own assignments added.
 _counted: ContextVar[dict[int, int] | None] = ContextVar("assignment_counted", default=None)
+# Who may get a ticket, as read in this block (see members_read_once).
+_members: ContextVar[_Members | None] = ContextVar("assignment_members", default=None)
 
 
 @contextmanager
@@ -52,6 +54,23 @@ def open_work_counted_once() -> Iterator[None]:
         yield
 
 
+@dataclass
+class _Members:
+    candidates: dict[int, list[Candidate]] = field(default_factory=dict)  # by team
+    eligible: dict[tuple[int, int], User | None] = field(default_factory=dict)  # team, person
+
+
+@contextmanager
+def members_read_once() -> Iterator[None]:
+    """Inside this block, who may get a ticket at a team is read once per team, and each
+    person chosen there is loaded once: for a batch that assigns many tickets in one
+    transaction (the scheduler's automatic escalations), where the two reads were a sixth
+    of each escalation. The batch sees the teams' shifts as they were when it first asked,
+    as :func:`tierdesk.org.selectors.team_members_read_once` does."""
+    with bound(_members, _Members()):
+        yield
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A member who may get a ticket now, with all that choosing among them reads."""
@@ -64,6 +83,15 @@ def candidates(team: Team) -> list[Candidate]:
     """The members of ``team`` who may get a ticket now, by id, with their skills when the
     team assigns by skill. :func:`pick_assignee` loads the chosen one whole, after checking
     again that they still may."""
+    read = _members.get()
+    if read is None:
+        return _candidates(team)
+    if team.pk not in read.candidates:
+        read.candidates[team.pk] = _candidates(team)
+    return list(read.candidates[team.pk])
+
+
+def _candidates(team: Team) -> list[Candidate]:
     with connection.cursor() as cursor:
         cursor.execute(_sql().candidates, [team.pk])
         rows = cursor.fetchall()
@@ -157,6 +185,16 @@ def pick_assignee(
 
 def _eligible_user(team: Team, candidate: Candidate) -> User | None:
     """The whole user behind ``candidate``, if they still may get a ticket at ``team``."""
+    read = _members.get()
+    if read is None:
+        return _load_eligible(team, candidate)
+    key = (team.pk, candidate.pk)
+    if key not in read.eligible:
+        read.eligible[key] = _load_eligible(team, candidate)
+    return read.eligible[key]
+
+
+def _load_eligible(team: Team, candidate: Candidate) -> User | None:
     with connection.cursor() as cursor:
         cursor.execute(_sql().eligible_user, [team.pk, candidate.pk])
         row = cursor.fetchone()

@@ -7,8 +7,9 @@ notification insert), whatever the batch size.
 
 A handler that runs a command on the ticket (an automatic escalation, an automatic close) runs
 it inside the batch, in :meth:`Firing.command`: the command's body is the one its API calls
-(it takes a :class:`~tierdesk.tickets.services.held.Held`, which a firing is), its event and
-timers join the batch's writes, and a savepoint undoes it whole if it fails. The command is
+(it takes a :class:`~tierdesk.tickets.services.held.Held`, which a firing is), its event,
+timers and notifications join the batch's writes, and a savepoint undoes it whole if it
+fails. The command is
 the handler's last step, and the ticket's later due timers are read afresh after the batch
 is written (the command may have re-armed or cleared them).
 """
@@ -33,6 +34,7 @@ from tierdesk.audit.batch import flush_many
 from tierdesk.audit.services import AuditTrail, ticket_chain
 from tierdesk.core.rows import insert_many, update_many
 from tierdesk.notifications import services as notifications
+from tierdesk.notifications.models import Notification
 from tierdesk.org.selectors import people_with_role
 from tierdesk.scheduler.models import Timer
 from tierdesk.scheduler.timers import Rearm, TimerSpec, deferred
@@ -71,6 +73,7 @@ class Checkpoint:
     events: int
     alerts: int
     rearms: int
+    notices: int
 
 
 @dataclass
@@ -86,6 +89,9 @@ class Firing:
     saved: set[str] = field(default_factory=set)
     alerts: list[Alert] = field(default_factory=list)
     rearms: list[Rearm] = field(default_factory=list)
+    # What commands owe people, written with the batch: an insert per escalation (a team's
+    # members each) was a fifth of firing an automatic escalation.
+    notices: list[Notification] = field(default_factory=list)
     trail: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
@@ -116,23 +122,29 @@ class Firing:
     def command(self) -> Iterator[None]:
         """Run a command body on the held ticket inside the batch; the handler's last step.
 
-        The command's events and timers join this firing's, written with the batch (the
-        timers after the batch deletes its fired ones). The ticket is written when the
-        command ends, so that a later command in the batch reads it as it would after this
-        one run by hand (picking an assignee counts open work). Rows only a command writes
-        (a hop, a stint, its notification) are written as it goes, under a savepoint: a
-        command that raises is undone whole, in the database and on the ticket, and the
-        exception propagates to the handler.
+        The command's events, timers and notifications join this firing's, written with
+        the batch (the timers after the batch deletes its fired ones). The ticket is written
+        when the command ends, so that a later command in the batch reads it as it would
+        after this one run by hand (picking an assignee counts open work). Rows only a
+        command writes (a hop, a stint) are written as it goes, under a savepoint: a command
+        that raises is undone whole, in the database and on the ticket, and the exception
+        propagates to the handler.
         """
         point, whole = self.checkpoint(), _whole(self.ticket)
+        owed: list[Notification] = []
         try:
-            with transaction.atomic(), deferred(self.ticket.pk, self.rearms):
+            with (
+                transaction.atomic(),
+                deferred(self.ticket.pk, self.rearms),
+                notifications.held_back(owed),
+            ):
                 yield
                 update_many([self.ticket], sorted(self.saved | {"version", "updated_at"}))
         except BaseException:
             self.restore(point)
             _restore_whole(self.ticket, whole)
             raise
+        self.notices += owed
         self.saved.clear()
         self.commanded = True
 
@@ -145,6 +157,7 @@ class Firing:
             events=len(self.trail.pending),
             alerts=len(self.alerts),
             rearms=len(self.rearms),
+            notices=len(self.notices),
         )
 
     def restore(self, point: Checkpoint) -> None:
@@ -158,14 +171,19 @@ class Firing:
         del self.trail.pending[point.events :]
         del self.alerts[point.alerts :]
         del self.rearms[point.rearms :]
+        del self.notices[point.notices :]
 
 
 def _whole(ticket: Ticket) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every column of the ticket, and the related rows it holds, as they are now."""
-    values = {
-        f.attname: copy.deepcopy(getattr(ticket, f.attname)) for f in ticket._meta.concrete_fields
-    }
+    values = {f.attname: _kept(getattr(ticket, f.attname)) for f in ticket._meta.concrete_fields}
     return values, dict(ticket._state.fields_cache)
+
+
+def _kept(value: Any) -> Any:
+    """A copy of a column's value that a command cannot change: only JSON columns hold
+    mutable values (deep-copying every column was a twentieth of an escalation)."""
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
 def _restore_whole(ticket: Ticket, whole: tuple[dict[str, Any], dict[str, Any]]) -> None:
@@ -188,8 +206,10 @@ def write(firings: Sequence[Firing]) -> None:
             firing.saved.clear()
     flush_many([f.trail for f in firings])
     _rearm(firings)
-    with notifications.one_write():
+    with notifications.one_write() as owed:
         for firing in firings:
+            owed += firing.notices
+            firing.notices.clear()
             for alert in firing.alerts:
                 notifications.sla_alert(
                     firing.ticket, alert.kind, alert.recipients, alert.what, dedup=alert.dedup

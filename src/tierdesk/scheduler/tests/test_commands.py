@@ -131,7 +131,7 @@ def test_an_automatic_escalation_writes_what_escalating_by_hand_writes(org):
     assert verify().ok
 
 
-def test_escalations_in_one_batch_share_a_least_loaded_team_counting_its_work_once(org):
+def test_escalations_in_one_batch_share_a_least_loaded_team_reading_it_once(org):
     l2 = org.l2
     l2.assignment_strategy = "least_loaded"
     l2.save()
@@ -147,6 +147,10 @@ def test_escalations_in_one_batch_share_a_least_loaded_team_counting_its_work_on
         q for q in fired.captured_queries if "COUNT(*)" in q["sql"] and "GROUP BY" in q["sql"]
     ]
     assert len(counts) == 1
+    # Who is on shift at L2 is read once, and each person chosen is loaded once.
+    statements = [q["sql"] for q in fired.captured_queries]
+    assert sum('u."skills" FROM' in sql for sql in statements) == 1
+    assert sum('u."password"' in sql and 'u."on_shift"' in sql for sql in statements) == 2
 
 
 def test_what_a_batch_owes_people_goes_out_through_one_delivery_task(org, settings):
@@ -208,3 +212,38 @@ def test_a_failing_command_is_undone_whole_and_its_timer_pushed_forward(org, mon
     assert Event.objects.filter(ticket=bad, kind="ola_breached").count() == 1
     assert bad.hops.filter(automatic=True).count() == 1
     assert verify().ok
+
+
+def test_each_automatic_escalation_in_a_batch_costs_the_same_few_statements(org):
+    few = auto_escalating(org, 2)
+    many = auto_escalating(org, 5)
+    Timer.objects.filter(ticket__in=many, kind="ola").update(due_at=START + timedelta(hours=1))
+    with CaptureQueriesContext(connection) as small:
+        assert loop.tick(now=START + timedelta(minutes=30)).fired == 2
+    with CaptureQueriesContext(connection) as large:
+        assert loop.tick(now=START + timedelta(hours=1)).fired == 5
+    # A savepoint, the old stint's read and write, the hop, the new stint, the ticket's
+    # update, the release. The team's members, the people told and the timers are read or
+    # written once per batch, whatever its size.
+    assert len(large.captured_queries) - len(small.captured_queries) == 7 * 3
+    told = Notification.objects.filter(kind="escalated", ticket__in=few + many)
+    assert told.values("ticket").distinct().count() == 7
+    assert all(Ticket.objects.get(pk=t.pk).tier == 2 for t in few + many)
+
+
+def test_a_command_that_fails_after_telling_the_team_tells_nobody(org, monkeypatch):
+    bad, good = auto_escalating(org, 2)
+    real = escalations.notifications.escalated_to_team
+
+    def tell_then_fail(ticket, note, hop_id):
+        real(ticket, note, hop_id)
+        if ticket.pk == bad.pk:
+            raise RuntimeError("mail queue full")
+
+    monkeypatch.setattr(escalations.notifications, "escalated_to_team", tell_then_fail)
+    result = loop.tick(now=START + timedelta(minutes=30))
+    assert (result.fired, result.failed) == (1, 1)
+    assert not Notification.objects.filter(ticket=bad, kind="escalated").exists()
+    assert Notification.objects.filter(ticket=good, kind="escalated").exists()
+    assert state(bad)["tier"] == 1
+    assert state(good)["tier"] == 2
