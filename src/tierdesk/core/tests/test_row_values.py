@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.db.models import Model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,3 +98,35 @@ def test_rows_inserted_together_read_back_as_they_were_given(org, texts):
         back = stored[row.dedup_key]
         assert orm_values(back) == orm_values(row)
     Notification.objects.filter(dedup_key__startswith="together:").delete()
+
+
+def notifications_for(ticket, keys, **values):
+    return [
+        Notification(
+            dedup_key=key, ticket=ticket, kind="sla_alert", created_at=ticket.created_at, **values
+        )
+        for key in keys
+    ]
+
+
+def test_rows_already_there_are_skipped_and_a_value_too_long_for_its_column_is_refused(org):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    first = [f"skip:{n}" for n in range(10)]
+    rows.insert_many(notifications_for(ticket, first, subject="first"), ignore_conflicts=True)
+    # Thirty rows (a pipelined batch on PostgreSQL), a third of them already stored, none with
+    # a JSON value at all.
+    again = [f"skip:{n}" for n in range(30)]
+    rows.insert_many(notifications_for(ticket, again, subject="again"), ignore_conflicts=True)
+    stored = dict(
+        Notification.objects.filter(dedup_key__startswith="skip:").values_list(
+            "dedup_key", "subject"
+        )
+    )
+    assert stored == {key: "first" if key in first else "again" for key in again}
+    written = Notification.objects.filter(dedup_key__startswith="skip:")
+    assert not written.filter(render_later__isnull=False).exists()
+    if connection.vendor == "postgresql":  # SQLite does not enforce a varchar's length
+        with pytest.raises(DataError), transaction.atomic():
+            rows.insert_many(
+                notifications_for(ticket, ["long:1", "long:2", "long:3"], subject="x" * 301)
+            )
