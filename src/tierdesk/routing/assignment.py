@@ -57,7 +57,7 @@ def open_work_counted_once() -> Iterator[None]:
 @dataclass
 class _Members:
     candidates: dict[int, list[Candidate]] = field(default_factory=dict)  # by team
-    eligible: dict[tuple[int, int], User | None] = field(default_factory=dict)  # team, person
+    eligible: dict[tuple[int, int], User] = field(default_factory=dict)  # team, person
 
 
 @contextmanager
@@ -66,7 +66,8 @@ def members_read_once() -> Iterator[None]:
     person chosen there is loaded once: for a batch that assigns many tickets in one
     transaction (the scheduler's automatic escalations), where the two reads were a sixth
     of each escalation. The batch sees the teams' shifts as they were when it first asked,
-    as :func:`tierdesk.org.selectors.team_members_read_once` does."""
+    as :func:`tierdesk.org.selectors.team_members_read_once` does, except that someone found
+    gone off shift when chosen is no longer chosen in it."""
     with bound(_members, _Members()):
         yield
 
@@ -190,7 +191,15 @@ def _eligible_user(team: Team, candidate: Candidate) -> User | None:
         return _load_eligible(team, candidate)
     key = (team.pk, candidate.pk)
     if key not in read.eligible:
-        read.eligible[key] = _load_eligible(team, candidate)
+        user = _load_eligible(team, candidate)
+        if user is None:
+            # Gone off shift since the team was read: out of the team's candidates for the
+            # rest of the block, so that the next choice falls on someone who still may.
+            if team.pk in read.candidates:
+                kept = read.candidates[team.pk]
+                read.candidates[team.pk] = [p for p in kept if p.pk != candidate.pk]
+            return None
+        read.eligible[key] = user
     return read.eligible[key]
 
 

@@ -17,6 +17,7 @@ from tierdesk.audit.verify import verify
 from tierdesk.escalations import services as escalations
 from tierdesk.escalations.services import escalate
 from tierdesk.notifications.models import Notification
+from tierdesk.routing import assignment
 from tierdesk.scheduler import loop
 from tierdesk.scheduler.models import Timer
 from tierdesk.slas.models import OlaPolicy, SlaPolicy
@@ -247,3 +248,21 @@ def test_a_command_that_fails_after_telling_the_team_tells_nobody(org, monkeypat
     assert Notification.objects.filter(ticket=good, kind="escalated").exists()
     assert state(bad)["tier"] == 1
     assert state(good)["tier"] == 2
+
+
+def test_someone_gone_off_shift_during_a_batch_gets_none_of_its_later_escalations(org, monkeypatch):
+    l2 = org.l2
+    l2.assignment_strategy = "least_loaded"
+    l2.save()
+    sue = member(l2, username="sue")
+    tickets = auto_escalating(org, 4)
+    checked = assignment._load_eligible
+
+    def off_shift_once_read(team, candidate):  # the L2 agent left after L2 was read
+        return None if candidate.pk == org.l2_agent.pk else checked(team, candidate)
+
+    monkeypatch.setattr(assignment, "_load_eligible", off_shift_once_read)
+    assert loop.tick(now=START + timedelta(minutes=30)).fired == 4
+    owners = [Ticket.objects.get(pk=t.pk).assignee_id for t in tickets]
+    assert owners.count(sue.pk) >= 3  # every escalation after the one that found them gone
+    assert org.l2_agent.pk not in owners
