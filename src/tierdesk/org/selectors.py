@@ -17,8 +17,9 @@ _read: ContextVar[dict[int, list[User]] | None] = ContextVar("team_members_read"
 @contextmanager
 def team_members_read_once() -> Iterator[None]:
     """Inside this block a team's members are read once: for a batch that tells a team
-    about many tickets in one transaction (the scheduler's automatic escalations). The
-    batch sees the teams as they were when it first asked."""
+    about many tickets in one transaction (the scheduler's automatic escalations), and
+    picks their assignees from the same read (``routing.assignment.candidates``). The
+    batch sees the teams, shifts included, as they were when it first asked."""
     with bound(_read, {}):
         yield
 
@@ -35,6 +36,12 @@ def team_members(team_id: int) -> list[User]:
     if read is not None:
         read[team_id] = members
     return list(members)
+
+
+def members_read_once(team_id: int) -> list[User] | None:
+    """The team's members as this block reads them once (see team_members_read_once);
+    None outside such a block."""
+    return None if _read.get() is None else team_members(team_id)
 
 
 def people_with_role(role: str) -> list[User]:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 
@@ -19,6 +19,7 @@ from tierdesk.accounts.models import User
 from tierdesk.core.pipeline import pipelined
 from tierdesk.core.rows import from_row, json_value
 from tierdesk.core.scoped import bound
+from tierdesk.org import selectors as org_selectors
 from tierdesk.org.models import AssignmentStrategy, Membership, Team
 from tierdesk.tickets.models import Ticket
 from tierdesk.tickets.selectors import OPEN_STATUSES
@@ -33,8 +34,6 @@ PRIORITY_WEIGHT = {"P1": 8, "P2": 5, "P3": 3, "P4": 2, "P5": 1}
 
 # Open work per person as counted in this block, with the block's own assignments added.
 _counted: ContextVar[dict[int, int] | None] = ContextVar("assignment_counted", default=None)
-# Who may get a ticket, as read in this block (see members_read_once).
-_members: ContextVar[_Members | None] = ContextVar("assignment_members", default=None)
 
 
 @contextmanager
@@ -54,24 +53,6 @@ def open_work_counted_once() -> Iterator[None]:
         yield
 
 
-@dataclass
-class _Members:
-    candidates: dict[int, list[Candidate]] = field(default_factory=dict)  # by team
-    eligible: dict[tuple[int, int], User] = field(default_factory=dict)  # team, person
-
-
-@contextmanager
-def members_read_once() -> Iterator[None]:
-    """Inside this block, who may get a ticket at a team is read once per team, and each
-    person chosen there is loaded once: for a batch that assigns many tickets in one
-    transaction (the scheduler's automatic escalations), where the two reads were a sixth
-    of each escalation. The batch sees the teams' shifts as they were when it first asked,
-    as :func:`tierdesk.org.selectors.team_members_read_once` does, except that someone found
-    gone off shift when chosen is no longer chosen in it."""
-    with bound(_members, _Members()):
-        yield
-
-
 @dataclass(frozen=True)
 class Candidate:
     """A member who may get a ticket now, with all that choosing among them reads."""
@@ -83,22 +64,28 @@ class Candidate:
 def candidates(team: Team) -> list[Candidate]:
     """The members of ``team`` who may get a ticket now, by id, with their skills when the
     team assigns by skill. :func:`pick_assignee` loads the chosen one whole, after checking
-    again that they still may."""
-    read = _members.get()
-    if read is None:
-        return _candidates(team)
-    if team.pk not in read.candidates:
-        read.candidates[team.pk] = _candidates(team)
-    return list(read.candidates[team.pk])
+    again that they still may.
 
-
-def _candidates(team: Team) -> list[Candidate]:
-    with connection.cursor() as cursor:
-        cursor.execute(_sql().candidates, [team.pk])
-        rows = cursor.fetchall()
+    Inside a block that reads each team's members once (a scheduler batch, see
+    :func:`tierdesk.org.selectors.team_members_read_once`), they are taken from that read:
+    the batch tells the receiving team of each escalation anyway, and reading the team
+    again for every escalation was a sixth of its cost."""
+    members = org_selectors.members_read_once(team.pk)
+    if members is not None:
+        rows = [(user.pk, user.skills) for user in _on_shift(members)]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_sql().candidates, [team.pk])
+            rows = [(pk, json_value(raw)) for pk, raw in cursor.fetchall()]
     if team.assignment_strategy != AssignmentStrategy.SKILLS:
         return [Candidate(pk) for pk, _ in rows]
-    return [Candidate(pk, tuple(str(s) for s in json_value(raw) or ())) for pk, raw in rows]
+    return [Candidate(pk, tuple(str(s) for s in skills or ())) for pk, skills in rows]
+
+
+def _on_shift(members: list[User]) -> list[User]:
+    """Of a team's active staff members (as ``team_members`` reads them), those who may get
+    a ticket: the candidates query's condition, by id."""
+    return sorted((user for user in members if user.on_shift), key=lambda user: user.pk)
 
 
 def take_turn(team: Team, people: list[Candidate]) -> Candidate | None:
@@ -186,24 +173,9 @@ def pick_assignee(
 
 def _eligible_user(team: Team, candidate: Candidate) -> User | None:
     """The whole user behind ``candidate``, if they still may get a ticket at ``team``."""
-    read = _members.get()
-    if read is None:
-        return _load_eligible(team, candidate)
-    key = (team.pk, candidate.pk)
-    if key not in read.eligible:
-        user = _load_eligible(team, candidate)
-        if user is None:
-            # Gone off shift since the team was read: out of the team's candidates for the
-            # rest of the block, so that the next choice falls on someone who still may.
-            if team.pk in read.candidates:
-                kept = read.candidates[team.pk]
-                read.candidates[team.pk] = [p for p in kept if p.pk != candidate.pk]
-            return None
-        read.eligible[key] = user
-    return read.eligible[key]
-
-
-def _load_eligible(team: Team, candidate: Candidate) -> User | None:
+    members = org_selectors.members_read_once(team.pk)
+    if members is not None:  # the block's read of the team, which the candidates came from
+        return next((user for user in _on_shift(members) if user.pk == candidate.pk), None)
     with connection.cursor() as cursor:
         cursor.execute(_sql().eligible_user, [team.pk, candidate.pk])
         row = cursor.fetchone()

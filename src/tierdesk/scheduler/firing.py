@@ -9,9 +9,8 @@ A handler that runs a command on the ticket (an automatic escalation, an automat
 it inside the batch, in :meth:`Firing.command`: the command's body is the one its API calls
 (it takes a :class:`~tierdesk.tickets.services.held.Held`, which a firing is), its event,
 timers and notifications join the batch's writes, and a savepoint undoes it whole if it
-fails. The command is
-the handler's last step, and the ticket's later due timers are read afresh after the batch
-is written (the command may have re-armed or cleared them).
+fails. The command is the handler's last step, and the ticket's later due timers are read
+afresh after the batch is written (the command may have re-armed or cleared them).
 """
 
 from __future__ import annotations

@@ -126,7 +126,6 @@ def _fire_group(
             transaction.atomic(),
             notifications.one_delivery_task(),
             assignment.open_work_counted_once(),
-            assignment.members_read_once(),
             selectors.team_members_read_once(),
         ):
             tickets = related.held_tickets(ticket_ids)
