@@ -135,3 +135,19 @@ def test_a_commit_never_checkpoints_and_the_background_thread_does(database, mon
     assert worker.checkpoints > before
     busy, logged, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert (busy, logged) == (0, copied)
+
+
+def test_a_statement_run_again_takes_its_new_values_and_keeps_literal_percent_signs(database):
+    # Each statement text is rewritten to SQLite's placeholders once and then reused.
+    with connections[ALIASES[0]].cursor() as cursor:
+        for writer in ("50%", "a%b", "plain"):
+            cursor.execute("INSERT INTO entry (writer) VALUES (%s)", [writer])
+        found = []
+        for ending in ("%", "b"):
+            cursor.execute("SELECT writer FROM entry WHERE writer LIKE '%%' || %s", [ending])
+            found.append(sorted(row[0] for row in cursor.fetchall()))
+        cursor.execute("SELECT writer FROM entry WHERE writer = %(name)s", {"name": "plain"})
+        named = cursor.fetchall()
+
+    assert found == [["50%", "a%b", "plain"], ["a%b"]]  # '%%' is one literal %
+    assert named == [("plain",)]
