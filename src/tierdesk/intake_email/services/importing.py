@@ -31,6 +31,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from tierdesk.core.errors import DomainError
+from tierdesk.core.rows import update_one
 from tierdesk.intake_email import conf
 from tierdesk.intake_email.models import InboundMessage, InboundStatus, QuarantineReason
 from tierdesk.intake_email.parsing import ParsedMessage
@@ -41,6 +42,7 @@ from tierdesk.intake_email.services.parsepool import ParseResult, ParseWorker, g
 from tierdesk.intake_email.services.quarantine import Quarantine, quarantine, quarantine_oversize
 from tierdesk.notifications import services as notifications
 from tierdesk.org import policies
+from tierdesk.org import selectors as org_selectors
 
 log = logging.getLogger(__name__)
 CHUNK_MESSAGES = 200
@@ -156,6 +158,9 @@ class Batches:
                 stack.enter_context(transaction.atomic())
                 # Queued in the transaction when it commits; gone with it when it rolls back.
                 stack.enter_context(notifications.one_delivery_task())
+                # The teams new tickets go to, read once per batch as by a scheduler batch:
+                # reading the receiving team's members was a twelfth of opening a ticket.
+                stack.enter_context(org_selectors.team_members_read_once())
                 self._open = stack.pop_all()
             self._opened, self._landed = time.monotonic(), 0
         outcome = land(incoming, source, result)
@@ -212,7 +217,7 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> str:
             if message.pk is None:
                 insert_row(message)
             else:
-                message.save(update_fields=ingest.RESULT_FIELDS)
+                update_one(message, ingest.RESULT_FIELDS)
             return str(message.status)
     except AlreadyStored as exc:
         storage.discard_raw(path)

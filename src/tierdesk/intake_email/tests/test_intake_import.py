@@ -7,7 +7,8 @@ import hashlib
 from collections import Counter
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from tierdesk.audit.models import Event
@@ -25,6 +26,7 @@ from tierdesk.intake_email.services.parsepool import ParseWorker
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
 from tierdesk.notifications import jobs
 from tierdesk.notifications.models import Notification
+from tierdesk.org.models import AssignmentStrategy
 from tierdesk.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +216,21 @@ def test_a_message_rolled_back_in_a_batch_owes_nobody_anything(desk, settings, m
     keys = task.args_kwargs["args"][0]
     assert len(keys) == 3  # the rolled-back one's key too, which delivery skips
     assert jobs.deliver_owed.call(keys) == ["sent", "sent"]
+
+
+def test_a_batch_reads_the_receiving_team_once_and_gives_its_tickets_in_turn(desk, monkeypatch):
+    one_batch(monkeypatch)
+    desk.service_desk.assignment_strategy = AssignmentStrategy.ROUND_ROBIN
+    desk.service_desk.save()
+    desk.l1_other.on_shift = False
+    desk.l1_other.save(update_fields=["on_shift"])
+    archive = [make_mail(sender=f"user{n}@example.com", subject=f"Request {n}") for n in range(4)]
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"processed": 4}
+    team_reads = [q["sql"] for q in queries.captured_queries if "org_membership" in q["sql"]]
+    assert len(team_reads) == 1
+    assignees = Ticket.objects.order_by("pk").values_list("assignee__username", flat=True)
+    assert list(assignees) == ["desklead", "tom", "desklead", "tom"]  # never tina, off shift

@@ -58,6 +58,27 @@ def _lock_sql() -> str:
     )
 
 
+def watchers(ticket: Ticket) -> list[User]:
+    """The ticket's watchers, whole (a public reply tells each of them), by one statement
+    built once per process, as :func:`lock` reads the ticket's own people."""
+    with connection.cursor() as cursor:
+        cursor.execute(_watchers_sql(), [ticket.pk])
+        return [from_row(User, row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _watchers_sql() -> str:
+    quote = connection.ops.quote_name
+    through = Ticket.watchers.through._meta
+    user_column = quote(through.get_field("user").column)
+    ticket_column = quote(through.get_field("ticket").column)
+    return (
+        f"SELECT {select_list('u', User)} FROM {quote(User._meta.db_table)} u"
+        f" JOIN {quote(through.db_table)} w ON w.{user_column} = u.{quote('id')}"
+        f" WHERE w.{ticket_column} = %s ORDER BY u.{quote('id')}"
+    )
+
+
 def check_version(ticket: Ticket, expected: int | None) -> None:
     if expected is not None and expected != ticket.version:
         raise StaleVersion(ticket.version)

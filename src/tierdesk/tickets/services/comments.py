@@ -9,11 +9,19 @@ from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import Forbidden
 from tierdesk.core.pipeline import pipelined
+from tierdesk.core.rows import insert_one
 from tierdesk.notifications import services as notifications
 from tierdesk.slas import services as clocks
 from tierdesk.tickets.models import Comment, Status, Ticket
 from tierdesk.tickets.models.enums import FINAL_STATUSES
-from tierdesk.tickets.services._common import clean_text, lock, participate, save, trail_for
+from tierdesk.tickets.services._common import (
+    clean_text,
+    lock,
+    participate,
+    save,
+    trail_for,
+    watchers,
+)
 
 BODY_MAX = 100_000
 
@@ -42,7 +50,7 @@ def add_comment(
             raise Forbidden("requesters cannot write internal notes")
         if ticket.status in FINAL_STATUSES:
             raise Forbidden(f"{ticket.key} is {ticket.status}; open a new ticket instead")
-        comment = Comment.objects.create(
+        comment = Comment(
             ticket=ticket,
             author=actor,
             body=body,
@@ -50,6 +58,7 @@ def add_comment(
             channel=channel,
             created_at=now,
         )
+        insert_one(comment)
         trail = trail_for(ticket, actor, channel, now)
         trail.add(
             "comment_added", after=comment.pk, data={"internal": internal, "comment_id": comment.pk}
@@ -74,7 +83,7 @@ def add_comment(
         trail.flush()
         participate(ticket, actor)
         if not internal:
-            recipients = [ticket.requester, *ticket.watchers.all()]
+            recipients = [ticket.requester, *watchers(ticket)]
             if ticket.assignee_id:
                 recipients.append(ticket.assignee)  # type: ignore[arg-type]
             notifications.public_reply(ticket, comment, recipients)
