@@ -1,5 +1,5 @@
-"""The two rows the mail path reads for nearly every message: the sender's account and
-the ticket a reply names.
+"""The rows the mail path reads for nearly every message: the sender's account and the
+ticket a reply names (or an automatic message's sender last opened).
 
 Plain SQL built once per process, turned into models by ``core.rows.from_row``: through
 the ORM each lookup spent about twenty times the query's own time compiling it and
@@ -11,12 +11,14 @@ of the requester would.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from django.db import connection
 
 from tierdesk.accounts.models import User
 from tierdesk.core.rows import from_row, select_list
 from tierdesk.tickets.models import Ticket
+from tierdesk.tickets.models.enums import OPEN_STATUSES
 
 
 def account_for(address: str) -> User | None:
@@ -33,6 +35,21 @@ def ticket_with_requester(pk: int) -> Ticket | None:
     with connection.cursor() as cursor:
         cursor.execute(_ticket_sql(), [pk])
         row = cursor.fetchone()
+    return _with_requester(row)
+
+
+def newest_open_ticket_of(requester: User, since: datetime) -> Ticket | None:
+    """The newest ticket ``requester`` opened since ``since`` that is still open, with its
+    requester loaded, or None (walked newest first on the index by requester)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _newest_open_sql(), [requester.pk, connection.ops.adapt_datetimefield_value(since)]
+        )
+        row = cursor.fetchone()
+    return _with_requester(row)
+
+
+def _with_requester(row: tuple | None) -> Ticket | None:
     if row is None:
         return None
     width = len(Ticket._meta.concrete_fields)
@@ -53,10 +70,27 @@ def _account_sql() -> str:
 
 @functools.cache
 def _ticket_sql() -> str:
+    return f"{_with_requester_sql()} WHERE t.{connection.ops.quote_name('id')} = %s"
+
+
+@functools.cache
+def _newest_open_sql() -> str:
+    quote = connection.ops.quote_name
+    requester = quote(Ticket._meta.get_field("requester").column)
+    # The statuses written out, as the partial indexes over open work spell them.
+    statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    return (
+        f"{_with_requester_sql()} WHERE t.{requester} = %s AND t.{quote('status')}"
+        f" IN ({statuses}) AND t.{quote('created_at')} >= %s ORDER BY t.{quote('id')} DESC"
+        " LIMIT 1"
+    )
+
+
+def _with_requester_sql() -> str:
     quote = connection.ops.quote_name
     requester = quote(Ticket._meta.get_field("requester").column)
     return (
         f"SELECT {select_list('t', Ticket)}, {select_list('u', User)}"
         f" FROM {quote(Ticket._meta.db_table)} t JOIN {quote(User._meta.db_table)} u"
-        f" ON u.{quote('id')} = t.{requester} WHERE t.{quote('id')} = %s"
+        f" ON u.{quote('id')} = t.{requester}"
     )

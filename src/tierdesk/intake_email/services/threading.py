@@ -16,10 +16,9 @@ from django.utils import timezone
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.intake_email.parsing import ParsedMessage
-from tierdesk.intake_email.services.lookups import ticket_with_requester
+from tierdesk.intake_email.services.lookups import newest_open_ticket_of, ticket_with_requester
 from tierdesk.notifications.selectors import tickets_for_message_ids
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.models.enums import OPEN_STATUSES
 
 MERGE_HOPS = 5
 RECENT_FOR_AUTO = timedelta(hours=24)
@@ -79,13 +78,4 @@ def ticket_for_automatic(parsed: ParsedMessage, sender: User | None) -> Ticket |
         ticket = _load(ticket_id)
         if ticket is not None and is_participant(sender, ticket):
             return ticket
-    return (
-        Ticket.objects.select_related("team", "requester")
-        .filter(
-            requester=sender,
-            status__in=OPEN_STATUSES,
-            created_at__gte=timezone.now() - RECENT_FOR_AUTO,
-        )
-        .order_by("-pk")
-        .first()
-    )
+    return newest_open_ticket_of(sender, timezone.now() - RECENT_FOR_AUTO)
