@@ -14,10 +14,11 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import pickle
 import queue
-import selectors
+import select
 import subprocess
 import sys
 import threading
@@ -53,6 +54,9 @@ class ParseWorker:
     def __init__(self, target: str | None = None) -> None:
         self.target = target
         self.process: subprocess.Popen[bytes] | None = None
+        # Waits on the worker's replies, made once per process: a selector made per wait
+        # cost four system calls each time, three times a message.
+        self._replies: select.poll | None = None
         self.started_at = 0.0
         self.pending = False  # a message was handed over and its reply not read yet
 
@@ -65,6 +69,9 @@ class ParseWorker:
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
             )
             _widen_pipes(self.process)
+            assert self.process.stdout is not None
+            self._replies = select.poll()
+            self._replies.register(self.process.stdout.fileno(), select.POLLIN)
         return self.process
 
     def begin(self, raw: bytes, options: dict[str, Any]) -> None:
@@ -110,35 +117,32 @@ class ParseWorker:
 
     def ready(self) -> bool:
         """Whether the reply to the message in flight can be read without waiting."""
-        process = self.process
-        if process is None or process.stdout is None:
+        if self.process is None or self._replies is None:
             return True  # ``finish`` answers at once
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout.fileno(), selectors.EVENT_READ)
-            return bool(selector.select(0))
+        return bool(self._replies.poll(0))
 
-    @staticmethod
-    def _read(process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
+    def _read(self, process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
         assert process.stdout is not None
+        assert self._replies is not None
         fd = process.stdout.fileno()
         chunks: list[bytes] = []
         remaining = size
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while remaining:
-                # Data already waiting is taken even past the deadline: the caller may have
-                # been busy while the worker finished in time.
-                if not selector.select(max(0.0, deadline - time.monotonic())):
-                    raise TimeoutError
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    raise EOFError
-                chunks.append(chunk)
-                remaining -= len(chunk)
+        while remaining:
+            # Data already waiting is taken even past the deadline: the caller may have
+            # been busy while the worker finished in time.
+            wait_ms = math.ceil(max(0.0, deadline - time.monotonic()) * 1000)
+            if not self._replies.poll(wait_ms):
+                raise TimeoutError
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
         return b"".join(chunks)
 
     def kill(self) -> None:
         process, self.process = self.process, None
+        self._replies = None
         self.pending = False
         if process is None:
             return
