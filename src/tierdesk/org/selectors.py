@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connection
+
 from tierdesk.accounts.models import Role, User
+from tierdesk.core.rows import from_row, select_list
 from tierdesk.core.scoped import bound
-from tierdesk.org.models import Team
+from tierdesk.org.models import Membership, Team
 
 # Members per team as read in this block (see team_members_read_once).
 _read: ContextVar[dict[int, list[User]] | None] = ContextVar("team_members_read", default=None)
@@ -25,17 +29,32 @@ def team_members_read_once() -> Iterator[None]:
 
 
 def team_members(team_id: int) -> list[User]:
+    """The team's active staff members, by id."""
     read = _read.get()
     if read is not None and team_id in read:
         return list(read[team_id])
-    members = list(
-        User.objects.filter(memberships__team_id=team_id, is_active=True).exclude(
-            role=Role.REQUESTER
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_team_members_sql(), [team_id])
+        members = [from_row(User, row) for row in cursor.fetchall()]
     if read is not None:
         read[team_id] = members
     return list(members)
+
+
+@functools.cache
+def _team_members_sql() -> str:
+    """The members query built once: through the ORM, compiling it and building the users
+    took 3-6 ms for a team of forty, once per mail batch and per scheduler batch."""
+    quote = connection.ops.quote_name
+    membership = Membership._meta
+    return (
+        f"SELECT {select_list('u', User)} FROM {quote(User._meta.db_table)} u"
+        f" WHERE u.{quote('is_active')} AND u.{quote('role')} <> '{Role.REQUESTER}'"
+        f" AND u.{quote('id')} IN (SELECT m.{quote(membership.get_field('user').column)}"
+        f" FROM {quote(membership.db_table)} m"
+        f" WHERE m.{quote(membership.get_field('team').column)} = %s)"
+        f" ORDER BY u.{quote('id')}"
+    )
 
 
 def members_read_once(team_id: int) -> list[User] | None:
@@ -54,8 +73,6 @@ def lead_of(team: Team) -> User | None:
 
 def org_tree() -> list[dict[str, object]]:
     """The hierarchy as nested teams with leads, members and reporting lines (3 queries)."""
-    from tierdesk.org.models import Membership
-
     teams = list(Team.objects.select_related("lead", "parent").order_by("pk"))
     members: dict[int, list[dict[str, object]]] = {}
     for membership in Membership.objects.select_related("user__manager").order_by("user__username"):
