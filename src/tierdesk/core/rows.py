@@ -4,9 +4,10 @@
 returning clauses, per-value compiler dispatch): on a ticket's creation, which writes seven
 kinds of rows, that was more CPU than the statements' own work. The statements here are
 cached per model, row count and conflict handling; values go through each field's own
-``pre_save``/``get_db_prep_save`` (or are taken as they are where those would return them
-unchanged), so what is stored is what the ORM would store. No model
-signals are sent (none of the models written here has receivers).
+``pre_save``/``get_db_prep_save``, or are taken as they are where those would return them
+unchanged, or (an instant in UTC) turned into what they would return (see ``_values``), so
+what is stored is what the ORM would store. No model signals are sent (none of the models
+written here has receivers).
 
 :func:`update_many` saves some columns of many rows in one statement. Django's
 ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` expression per row and column: for a

@@ -21,7 +21,8 @@ _read: ContextVar[dict[int, list[User]] | None] = ContextVar("team_members_read"
 @contextmanager
 def team_members_read_once() -> Iterator[None]:
     """Inside this block a team's members are read once: for a batch that tells a team
-    about many tickets in one transaction (the scheduler's automatic escalations), and
+    about many tickets in one transaction (the scheduler's automatic escalations) or
+    opens many at it (a mail import's batch, committed every tenth of a second), and
     picks their assignees from the same read (``routing.assignment.candidates``). The
     batch sees the teams, shifts included, as they were when it first asked."""
     with bound(_read, {}):

@@ -66,10 +66,10 @@ def candidates(team: Team) -> list[Candidate]:
     team assigns by skill. :func:`pick_assignee` loads the chosen one whole, after checking
     again that they still may.
 
-    Inside a block that reads each team's members once (a scheduler batch, see
-    :func:`tierdesk.org.selectors.team_members_read_once`), they are taken from that read:
-    the batch tells the receiving team of each escalation anyway, and reading the team
-    again for every escalation was a sixth of its cost."""
+    Inside a block that reads each team's members once (a scheduler batch or a mail
+    import's, see :func:`tierdesk.org.selectors.team_members_read_once`), they are taken
+    from that read: the scheduler's batch tells the receiving team of each escalation
+    anyway, and reading the team again for every escalation was a sixth of its cost."""
     members = org_selectors.members_read_once(team.pk)
     if members is not None:
         rows = [(user.pk, user.skills) for user in _on_shift(members)]
@@ -151,7 +151,8 @@ def pick_assignee(
     ``people`` is :func:`candidates` read before the caller's transaction, so that the write
     lock is not held while a desk is read, and ``turn`` the one :func:`take_turn` chose
     then. The chosen one is checked again in here and, if they went off shift meanwhile,
-    the choice is made again from the members as they are now. ``priority`` is the
+    the choice is made again from the members as they are now (inside a block that reads
+    each team once, as that block read them). ``priority`` is the
     ticket's: what it adds to its assignee's load (see :func:`open_work_counted_once`).
     """
     strategy = team.assignment_strategy

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DataError, connection, transaction
@@ -48,6 +49,13 @@ def test_a_new_tickets_rows_are_prepared_as_the_orm_prepares_them(org):
     assert {type(obj) for obj in written} >= {Ticket, Comment, TierStint, Event, Notification}
     for obj in written:
         assert comparable(rows._values(connection, type(obj), [obj])) == orm_values(obj), type(obj)
+
+
+def test_an_instant_in_another_zone_is_prepared_as_the_orm_prepares_it(org):
+    ticket = create_ticket(NewTicket(title="VPN drops every hour"), requester=org.requester)
+    for zone in (ZoneInfo("Europe/Berlin"), ZoneInfo("UTC"), timezone(timedelta(hours=-5))):
+        timer = Timer(ticket=ticket, kind="ola", due_at=datetime(2026, 3, 29, 2, 30, tzinfo=zone))
+        assert comparable(rows._values(connection, Timer, [timer])) == orm_values(timer), zone
 
 
 plain_values = st.one_of(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.db import connections, transaction
 
+from tierdesk.core.sqlite import base as sqlite_base
 from tierdesk.core.sqlite import checkpoints
 
 ALIASES = ("queue-first", "queue-second")
@@ -139,9 +140,13 @@ def test_a_commit_never_checkpoints_and_the_background_thread_does(database, mon
 
 def test_a_statement_run_again_takes_its_new_values_and_keeps_literal_percent_signs(database):
     # Each statement text is rewritten to SQLite's placeholders once and then reused.
+    reused = sqlite_base._qmark_style.cache_info().hits
     with connections[ALIASES[0]].cursor() as cursor:
         for writer in ("50%", "a%b", "plain"):
             cursor.execute("INSERT INTO entry (writer) VALUES (%s)", [writer])
+        assert sqlite_base._qmark_style.cache_info().hits >= reused + 2
+        cursor.execute("SELECT '%%s' || %s", ["!"])
+        (literal,) = cursor.fetchone()
         found = []
         for ending in ("%", "b"):
             cursor.execute("SELECT writer FROM entry WHERE writer LIKE '%%' || %s", [ending])
@@ -150,4 +155,5 @@ def test_a_statement_run_again_takes_its_new_values_and_keeps_literal_percent_si
         named = cursor.fetchall()
 
     assert found == [["50%", "a%b", "plain"], ["a%b"]]  # '%%' is one literal %
+    assert literal == "%s!"
     assert named == [("plain",)]

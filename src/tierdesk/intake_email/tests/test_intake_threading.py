@@ -3,15 +3,19 @@ ticket tag or a forged From to read or change someone else's ticket."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from tierdesk.audit.models import Event
 from tierdesk.intake_email.models import InboundStatus, Outcome, QuarantineReason
+from tierdesk.intake_email.services.lookups import newest_open_ticket_of
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
 from tierdesk.notifications.models import Notification
 from tierdesk.tickets.models import Comment, Status, Ticket
-from tierdesk.tickets.services import add_comment, add_watcher, transition
+from tierdesk.tickets.services import NewTicket, add_comment, add_watcher, create_ticket, transition
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +252,26 @@ def test_later_mail_about_a_ticket_threads_under_the_original_and_earlier_replie
     assert "Auto-Submitted" not in reply.extra_headers  # a person wrote it
     assert reply.subject == f"Re: [{ticket.key}] {ticket.title}"
     assert Notification.objects.get(message_id=reply.extra_headers["Message-ID"]).ticket == ticket
+
+
+def test_an_automatic_message_without_thread_belongs_to_its_senders_newest_open_ticket_of_the_day(
+    desk,
+):
+    # The fallback of ticket_for_automatic: what an auto-responder that drops the thread
+    # headers is filed under, or None when its sender has nothing open from today.
+    requester = desk.requester
+    yesterdays = create_ticket(NewTicket(title="Yesterday's"), requester=requester)
+    todays = create_ticket(NewTicket(title="Today's"), requester=requester)
+    closed = create_ticket(NewTicket(title="Closed since"), requester=requester)
+    create_ticket(NewTicket(title="Someone else's, newer"), requester=desk.other_requester)
+    now = timezone.now()
+    Ticket.objects.filter(pk=yesterdays.pk).update(created_at=now - timedelta(hours=25))
+    Ticket.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    since = now - timedelta(hours=24)
+
+    found = newest_open_ticket_of(requester, since)
+    assert found is not None
+    assert (found.pk, found.requester.username) == (todays.pk, requester.username)
+
+    Ticket.objects.filter(pk=todays.pk).update(status=Status.RESOLVED)
+    assert newest_open_ticket_of(requester, since) is None

@@ -58,7 +58,7 @@ def _lock_sql() -> str:
     )
 
 
-def watchers(ticket: Ticket) -> list[User]:
+def watchers_of(ticket: Ticket) -> list[User]:
     """The ticket's watchers, whole (a public reply tells each of them), by one statement
     built once per process, as :func:`lock` reads the ticket's own people."""
     with connection.cursor() as cursor:

@@ -20,7 +20,7 @@ from tierdesk.tickets.services._common import (
     participate,
     save,
     trail_for,
-    watchers,
+    watchers_of,
 )
 
 BODY_MAX = 100_000
@@ -83,7 +83,7 @@ def add_comment(
         trail.flush()
         participate(ticket, actor)
         if not internal:
-            recipients = [ticket.requester, *watchers(ticket)]
+            recipients = [ticket.requester, *watchers_of(ticket)]
             if ticket.assignee_id:
                 recipients.append(ticket.assignee)  # type: ignore[arg-type]
             notifications.public_reply(ticket, comment, recipients)

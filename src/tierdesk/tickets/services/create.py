@@ -96,7 +96,8 @@ class _Opening:
     actor: User
     rule_assignee: User | None = None
     # Who may be assigned, read before the transaction, and whose turn it is at a
-    # round-robin team; pick_assignee re-checks the chosen one.
+    # round-robin team; pick_assignee re-checks the chosen one (against the batch's read of
+    # the team inside a team_members_read_once block).
     candidates: list[Candidate] | None = None
     turn: Candidate | None = None
     created: dict[str, object] = field(default_factory=dict)
