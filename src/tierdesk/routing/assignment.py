@@ -22,7 +22,7 @@ from tierdesk.core.scoped import bound
 from tierdesk.org import selectors as org_selectors
 from tierdesk.org.models import AssignmentStrategy, Membership, Team
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.selectors import OPEN_STATUSES
+from tierdesk.tickets.models.enums import OPEN_STATUSES_SQL
 
 # A round-robin cursor held by another turn is tried this many times, this far apart.
 TURN_ATTEMPTS = 3
@@ -289,12 +289,10 @@ def _turn_sql() -> str:
 @functools.cache
 def _open_work_sql(count: int) -> str:
     quote = connection.ops.quote_name
-    # The open statuses are literals, as in the partial index's WHERE (see is_open()).
-    open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     assignee = quote("assignee_id")
     return (
         f"SELECT {assignee}, {quote('priority')}, COUNT(*) FROM {quote(Ticket._meta.db_table)}"
-        f" WHERE {quote('status')} IN ({open_statuses})"
+        f" WHERE {quote('status')} IN ({OPEN_STATUSES_SQL})"
         f" AND {assignee} IN ({', '.join(['%s'] * count)})"
         f" GROUP BY {assignee}, {quote('priority')}"
     )

@@ -20,7 +20,7 @@ from tierdesk.audit.models import Event
 from tierdesk.core.errors import InvalidInput, NotFound
 from tierdesk.org.models import Team
 from tierdesk.tickets.models import Comment, Ticket
-from tierdesk.tickets.models.enums import OPEN_STATUSES
+from tierdesk.tickets.models.enums import OPEN_STATUSES, OPEN_STATUSES_SQL
 
 KEY_PREFIX = "TD-"
 _NUMBER = re.compile(r"[0-9]{1,18}")
@@ -45,9 +45,10 @@ def is_open() -> Func:
     ``status__in`` sends the statuses as bound parameters, which it cannot match, and then
     scanned every ticket ever opened. PostgreSQL proves either form.
     """
-    literals = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     return Func(
-        F("status"), template=f"%(expressions)s IN ({literals})", output_field=BooleanField()
+        F("status"),
+        template=f"%(expressions)s IN ({OPEN_STATUSES_SQL})",
+        output_field=BooleanField(),
     )
 
 

@@ -18,7 +18,7 @@ from django.db import connection
 from tierdesk.accounts.models import User
 from tierdesk.core.rows import from_row, select_list
 from tierdesk.tickets.models import Ticket
-from tierdesk.tickets.models.enums import OPEN_STATUSES
+from tierdesk.tickets.models.enums import OPEN_STATUSES_SQL
 
 
 def account_for(address: str) -> User | None:
@@ -77,11 +77,9 @@ def _ticket_sql() -> str:
 def _newest_open_sql() -> str:
     quote = connection.ops.quote_name
     requester = quote(Ticket._meta.get_field("requester").column)
-    # The statuses written out, as the partial indexes over open work spell them.
-    statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     return (
         f"{_with_requester_sql()} WHERE t.{requester} = %s AND t.{quote('status')}"
-        f" IN ({statuses}) AND t.{quote('created_at')} >= %s ORDER BY t.{quote('id')} DESC"
+        f" IN ({OPEN_STATUSES_SQL}) AND t.{quote('created_at')} >= %s ORDER BY t.{quote('id')} DESC"
         " LIMIT 1"
     )
 

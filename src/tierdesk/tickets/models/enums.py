@@ -31,6 +31,9 @@ OPEN_STATUSES = (
     Status.WAITING_ON_THIRD_PARTY,
 )
 FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+# The open statuses as SQL literals, for statements that must spell out the WHERE of the
+# partial indexes over open work: SQLite uses such an index only for a literal match.
+OPEN_STATUSES_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
 
 
 class Level(models.TextChoices):
