@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tierdesk.accounts.models import Role
 from tierdesk.org.selectors import team_members, team_members_read_once
 from tierdesk.testing import member
 
@@ -26,3 +27,20 @@ def test_a_team_is_read_once_inside_a_batch_and_afresh_outside_it(org):
         assert newcomer in team_members(l2.pk)
         team_members(l2.pk)
     assert len(outside.captured_queries) == 2
+
+
+def test_a_teams_members_are_its_active_staff_in_a_batch_and_outside_it(org):
+    l2 = org.l2
+    gone = member(l2, username="gone")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    member(l2, role=Role.REQUESTER, username="customer-in-l2")
+    resting = member(l2, username="resting")
+    resting.on_shift = False  # off shift is still a member: told, though not assigned
+    resting.save(update_fields=["on_shift"])
+
+    outside = [user.username for user in team_members(l2.pk)]
+    with team_members_read_once():
+        inside = [user.username for user in team_members(l2.pk)]
+
+    assert outside == inside == [org.l2_agent.username, "resting"]  # by id

@@ -132,11 +132,15 @@ def test_an_automatic_escalation_writes_what_escalating_by_hand_writes(org):
     assert verify().ok
 
 
+def least_loaded_l2_with_sue(org) -> User:
+    """L2 assigns to its least-loaded member, and has a second one, sue."""
+    org.l2.assignment_strategy = "least_loaded"
+    org.l2.save()
+    return member(org.l2, username="sue")
+
+
 def test_escalations_in_one_batch_share_a_least_loaded_team_reading_it_once(org):
-    l2 = org.l2
-    l2.assignment_strategy = "least_loaded"
-    l2.save()
-    second = member(l2, username="sue")
+    second = least_loaded_l2_with_sue(org)
     tickets = auto_escalating(org, 4)
     with CaptureQueriesContext(connection) as fired:
         assert loop.tick(now=START + timedelta(minutes=30)).fired == 4
@@ -252,10 +256,7 @@ def test_a_command_that_fails_after_telling_the_team_tells_nobody(org, monkeypat
 
 
 def test_someone_off_shift_gets_none_of_a_batchs_escalations(org):
-    l2 = org.l2
-    l2.assignment_strategy = "least_loaded"
-    l2.save()
-    sue = member(l2, username="sue")
+    sue = least_loaded_l2_with_sue(org)
     tickets = auto_escalating(org, 4)
     User.objects.filter(pk=org.l2_agent.pk).update(on_shift=False)
     assert loop.tick(now=START + timedelta(minutes=30)).fired == 4
