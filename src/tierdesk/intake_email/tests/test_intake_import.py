@@ -7,11 +7,12 @@ import hashlib
 from collections import Counter
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from tierdesk.audit.models import Event
+from tierdesk.core.errors import Conflict
 from tierdesk.intake_email.models import (
     Attachment,
     InboundMessage,
@@ -20,7 +21,7 @@ from tierdesk.intake_email.models import (
     QuarantineReason,
 )
 from tierdesk.intake_email.services import apply as apply_module
-from tierdesk.intake_email.services import importing
+from tierdesk.intake_email.services import importing, storage
 from tierdesk.intake_email.services.ingest import Source, ingest_many
 from tierdesk.intake_email.services.parsepool import ParseWorker
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
@@ -234,3 +235,68 @@ def test_a_batch_reads_the_receiving_team_once_and_gives_its_tickets_in_turn(des
     assert len(team_reads) == 1
     assignees = Ticket.objects.order_by("pk").values_list("assignee__username", flat=True)
     assert list(assignees) == ["desklead", "tom", "desklead", "tom"]  # never tina, off shift
+
+
+def test_a_batch_opens_no_savepoint_for_each_message(desk, monkeypatch):
+    one_batch(monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = ingest_many(iter(_archive(4)), SOURCE)
+
+    assert counts == {"processed": 4}
+    savepoints = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    # The batch's own transaction is a savepoint here, inside the test's transaction.
+    assert len([sql for sql in savepoints if sql.upper().startswith("SAVEPOINT")]) == 1
+
+
+def test_a_reply_refused_after_writing_opens_a_new_ticket_and_its_batch_lands_whole(
+    desk, monkeypatch
+):
+    ingest_many(iter([make_mail(sender="rita@example.com", subject="VPN down")]), SOURCE)
+    ticket = Ticket.objects.get()
+    one_batch(monkeypatch)
+
+    def add_comment_refused_late(ticket, body, **kwargs):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            Ticket.objects.filter(pk=ticket.pk).update(title="half written")
+            raise Conflict("the ticket changed meanwhile")
+
+    monkeypatch.setattr(apply_module, "add_comment", add_comment_refused_late)
+    archive = [
+        make_mail(sender="sam@example.com", subject="Before the reply"),
+        make_mail(sender="rita@example.com", subject=f"Re: [{ticket.key}] VPN down"),
+        make_mail(sender="tess@example.com", subject="After the reply"),
+    ]
+
+    counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"processed": 3}
+    ticket.refresh_from_db()
+    assert ticket.title == "VPN down"  # the refused reply's write is undone
+    titles = Ticket.objects.exclude(pk=ticket.pk).order_by("pk").values_list("title", flat=True)
+    assert list(titles) == ["Before the reply", f"Re: [{ticket.key}] VPN down", "After the reply"]
+    assert InboundMessage.objects.filter(outcome=Outcome.TICKET_CREATED).count() == 4
+
+
+def test_a_batch_landed_again_leaves_one_file_for_each_big_message_it_stored(
+    desk, monkeypatch, settings
+):
+    one_batch(monkeypatch)
+    _fail_on(monkeypatch, "Archived request 2", RuntimeError("routing table on fire"))
+    big = b"x" * (storage.INLINE_MAX + 1)
+    archive = [
+        make_mail(subject=f"Archived request {n}", attachments=[("log.txt", "text/plain", big)])
+        for n in range(4)
+    ]
+
+    counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"processed": 3, "quarantined": 1}
+    named = set(InboundMessage.objects.exclude(raw_path="").values_list("raw_path", flat=True))
+    on_disk = {
+        str(path.relative_to(storage.raw_dir()))
+        for path in storage.raw_dir().rglob("*")
+        if path.is_file()
+    }
+    assert len(named) == 4
+    assert on_disk == named
