@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import password_changed, validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.accounts.selectors import username_taken
 from tierdesk.core.errors import Conflict, InvalidInput
+from tierdesk.core.rows import insert_many, insert_one
 from tierdesk.org.models import Membership, RequesterOrganisation, Team
 
 
@@ -39,12 +42,13 @@ def create_user(
     if role not in Role.values:
         raise InvalidInput(f"role: {role!r} is not one of {', '.join(Role.values)}", field="role")
     slugs = list(dict.fromkeys(teams or []))
-    found = {t.slug: t for t in Team.objects.filter(slug__in=slugs)}
+    # A requester from a mail or a call names no team: no query to build for nothing.
+    found = {t.slug: t for t in Team.objects.filter(slug__in=slugs)} if slugs else {}
     missing = [s for s in slugs if s not in found]
     if missing:
         raise InvalidInput(f"team: no team {', '.join(map(repr, missing))}", field="team")
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        if username_taken(username):
             raise Conflict(f"a user named {username!r} already exists", field="username")
         user = User(
             username=username,
@@ -61,9 +65,13 @@ def create_user(
                 raise InvalidInput(
                     "password: " + " ".join(exc.messages), field="password"
                 ) from None
-            user.set_password(password)
+            user.password = make_password(password)
         else:
             user.set_unusable_password()
-        user.save()
-        Membership.objects.bulk_create([Membership(user=user, team=found[s]) for s in slugs])
+        insert_one(user)
+        if password:
+            # What AbstractBaseUser.save would tell the password validators.
+            password_changed(password, user)
+        if slugs:
+            insert_many([Membership(user=user, team=found[s]) for s in slugs])
     return user

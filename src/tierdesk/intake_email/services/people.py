@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from tierdesk.accounts.models import Role, User
+from tierdesk.accounts.selectors import username_taken
 from tierdesk.accounts.services import create_user
 from tierdesk.core.errors import Conflict, InvalidInput
+from tierdesk.core.rows import from_row, select_list
 from tierdesk.intake_email.services.lookups import account_for
 from tierdesk.org.models import RequesterOrganisation
 
@@ -35,7 +38,7 @@ def username_for(address: str) -> str:
     base = _UNSAFE_RE.sub("_", address.lower())[: USERNAME_MAX - 6].strip("._-") or "sender"
     candidate = base
     counter = 1
-    while User.objects.filter(username=candidate).exists():
+    while username_taken(candidate):
         counter += 1
         candidate = f"{base}-{counter}"
     return candidate
@@ -46,11 +49,25 @@ def organisation_for(address: str) -> RequesterOrganisation | None:
     domain = address.rpartition("@")[2].strip().lower()
     if not domain:
         return None
-    for organisation in RequesterOrganisation.objects.only("pk", "domains").order_by("pk"):
+    # Every new sender asks: one statement built once, not compiled by the ORM each time.
+    with connection.cursor() as cursor:
+        cursor.execute(_organisations_sql())
+        rows = cursor.fetchall()
+    for row in rows:
+        organisation = from_row(RequesterOrganisation, row)
         domains = organisation.domains if isinstance(organisation.domains, list) else []
         if domain in {str(d).strip().lower() for d in domains}:
             return organisation
     return None
+
+
+@functools.cache
+def _organisations_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {select_list('o', RequesterOrganisation)}"
+        f" FROM {quote(RequesterOrganisation._meta.db_table)} o ORDER BY o.{quote('id')}"
+    )
 
 
 def _split_name(name: str) -> tuple[str, str]:
