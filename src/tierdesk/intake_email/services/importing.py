@@ -11,8 +11,8 @@ quarantined, as on every channel.
 Messages land in a shared transaction that commits every ``COMMIT_SECONDS`` (with no
 savepoint per message: one that fails has its batch landed again with a savepoint each, see
 ``Batches``): one commit, an fsync on PostgreSQL, for many messages, while row locks
-and SQLite's write lock are held for at most about that long, and never while waiting for
-the parser. What a batch owes people is delivered by one task queued with its commit.
+and SQLite's write lock are held for at most about that long, waiting for the parser only
+within that time. What a batch owes people is delivered by one task queued with its commit.
 Duplicates are looked up for a chunk of messages in one query, and the worker
 process parses the next message while this one writes the previous one.
 """
@@ -138,7 +138,10 @@ def _collect(
 ) -> tuple[Incoming, ParseResult] | None:
     if inflight is None:
         return None
-    if not worker.ready():
+    # The batch's locks are held while the next message parses only within the time the
+    # batch may take anyway: committing whenever the parser was a moment behind made
+    # batches of 13 messages on average where 30 fit in the time.
+    if not worker.ready(wait=batches.time_left()):
         batches.commit()  # no locks held while a slow message parses
     return inflight, worker.finish(timeout)
 
@@ -191,6 +194,12 @@ class Batches:
             or time.monotonic() - self._opened >= self.seconds
         ):
             self.commit()
+
+    def time_left(self) -> float:
+        """Seconds until the open batch is due to commit; 0 when none is open."""
+        if self._open is None:
+            return 0.0
+        return max(0.0, self.seconds - (time.monotonic() - self._opened))
 
     def commit(self) -> None:
         self._close(None, None, None)

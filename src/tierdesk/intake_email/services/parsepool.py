@@ -115,11 +115,12 @@ class ParseWorker:
             None, UNPARSEABLE if status == "unparseable" else ERROR, str(value), seconds
         )
 
-    def ready(self) -> bool:
-        """Whether the reply to the message in flight can be read without waiting."""
+    def ready(self, wait: float = 0.0) -> bool:
+        """Whether the reply to the message in flight can be read, waiting up to ``wait``
+        seconds for it."""
         if self.process is None or self._replies is None:
             return True  # ``finish`` answers at once
-        return bool(self._replies.poll(0))
+        return bool(self._replies.poll(math.ceil(wait * 1000)))
 
     def _read(self, process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
         assert process.stdout is not None

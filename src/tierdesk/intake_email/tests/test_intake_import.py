@@ -23,7 +23,7 @@ from tierdesk.intake_email.models import (
 from tierdesk.intake_email.services import apply as apply_module
 from tierdesk.intake_email.services import importing, storage
 from tierdesk.intake_email.services.ingest import Source, ingest_many
-from tierdesk.intake_email.services.parsepool import ParseWorker
+from tierdesk.intake_email.services.parsepool import ParsePool, ParseWorker, set_pool
 from tierdesk.intake_email.tests.conftest import HELPDESK, make_mail
 from tierdesk.notifications import jobs
 from tierdesk.notifications.models import Notification
@@ -175,7 +175,7 @@ def one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """However slow the machine, the import's messages land in one shared transaction: it
     is committed neither after its time is up nor while the parser is still busy."""
     monkeypatch.setattr(importing, "COMMIT_SECONDS", 600.0)
-    monkeypatch.setattr(ParseWorker, "ready", lambda worker: True)
+    monkeypatch.setattr(ParseWorker, "ready", lambda worker, wait=0.0: True)
 
 
 def test_an_imported_batch_is_acknowledged_through_one_delivery_task(desk, settings, monkeypatch):
@@ -300,3 +300,40 @@ def test_a_batch_landed_again_leaves_one_file_for_each_big_message_it_stored(
     }
     assert len(named) == 4
     assert on_disk == named
+
+
+@pytest.fixture
+def slow_parser():
+    """A real parser process that takes 0.2 s over each message marked X-Test-Slow."""
+    pool = ParsePool(target="tierdesk.intake_email.tests.slowparse:parse")
+    old = set_pool(pool)
+    yield pool
+    pool.close()
+    set_pool(old)
+
+
+@pytest.mark.parametrize(
+    ("commit_seconds", "batches"),
+    [
+        (600.0, 1),  # the parser is behind, within the batch's time: the batch waits for it
+        (0.05, 3),  # slower than the batch's time: it commits rather than hold its locks
+    ],
+)
+def test_a_batch_waits_for_the_parser_only_within_its_time(
+    desk, settings, monkeypatch, slow_parser, commit_seconds, batches
+):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    monkeypatch.setattr(importing, "COMMIT_SECONDS", commit_seconds)
+    archive = [
+        make_mail(
+            sender=f"user{n}@example.com", subject=f"Slow {n}", headers={"X-Test-Slow": "yes"}
+        )
+        for n in range(3)
+    ]
+
+    assert ingest_many(iter(archive), SOURCE) == {"processed": 3}
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith=".deliver_owed")
+    assert tasks.count() == batches  # one delivery task per committed batch
