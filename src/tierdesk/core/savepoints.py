@@ -48,6 +48,10 @@ def left_out(using: str | None = None) -> Iterator[None]:
         delattr(connection, _ALLOWED)
 
 
+class Spoiled(Exception):
+    """A unit of a batch without savepoints failed: the batch can only be rolled back."""
+
+
 def spoiled(using: str | None = None) -> bool:
     """Whether a block failed where no savepoint could undo it: the transaction can only be
     rolled back."""

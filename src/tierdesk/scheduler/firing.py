@@ -125,9 +125,10 @@ class Firing:
         the batch (the timers after the batch deletes its fired ones). The ticket is written
         when the command ends, so that a later command in the batch reads it as it would
         after this one run by hand (picking an assignee counts open work). Rows only a
-        command writes (a hop, a stint) are written as it goes, under a savepoint: a command
-        that raises is undone whole, in the database and on the ticket, and the exception
-        propagates to the handler.
+        command writes (a hop, a stint) are written as it goes. A command that raises is
+        undone whole on the ticket, and in the database by a savepoint where the batch has
+        them (a timer fired alone); in a batch without savepoints the failure spoils the
+        batch, which is rolled back and fired apart. The exception propagates to the handler.
         """
         point, whole = self.checkpoint(), _whole(self.ticket)
         owed: list[Notification] = []

@@ -14,10 +14,11 @@ What one bad timer does to a batch:
 - a batch whose writes fail is rolled back to its savepoint and fired again ticket by
   ticket, then timer by timer, so only the timer that cannot be written is pushed forward;
 - a handler that runs a command (automatic escalation, automatic close) runs it in the
-  batch, under a savepoint (see :meth:`Firing.command`); a command that fails is undone like
-  any failing handler. The ticket's later due timers wait until the batch is written and are
-  then read afresh and fired as a batch of their own, so a timer the command re-armed or
-  cleared is not fired twice.
+  batch (see :meth:`Firing.command`), without a savepoint of its own: a command that fails
+  spoils the batch, which is rolled back and fired apart as above, where the command runs
+  alone under a savepoint and is undone like any failing handler. The ticket's later due
+  timers wait until the batch is written and are then read afresh and fired as a batch of
+  their own, so a timer the command re-armed or cleared is not fired twice.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tierdesk.core import savepoints
 from tierdesk.escalations.jobs import hierarchy_step_due, ola_due
 from tierdesk.notifications import services as notifications
 from tierdesk.org import policies, selectors
@@ -120,10 +122,14 @@ def _fire_group(
     try:
         # One savepoint for the handlers and the writes: the commands that handlers run write
         # some rows as they go, and a batch that cannot be written takes those back too.
+        # The commands open no savepoints of their own (two statements each, and on
+        # PostgreSQL two round trips): one that fails spoils the batch, which is then
+        # fired apart like a batch that cannot be written, where the command runs alone.
         # What the batch owes people goes out through one delivery task, queued with it,
         # and a team's open work and members are read once for all its escalations.
         with (
             transaction.atomic(),
+            savepoints.left_out(),
             notifications.one_delivery_task(),
             assignment.open_work_counted_once(),
             selectors.team_members_read_once(),
@@ -142,6 +148,8 @@ def _fire_group(
             write(batch.firings)
             for timer, error in batch.failed:
                 _push_forward(timer, now, error)
+            if savepoints.spoiled():
+                raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
     except Exception:
         log.exception("a batch of %s timers could not be written; firing them apart", len(due))
         _fire_apart(ticket_ids, due, now, result, roles, related)
@@ -164,8 +172,10 @@ def _run_handlers(firing: Firing, timers: list[Timer], batch: Batch) -> None:
         try:
             HANDLERS[timer.kind](firing, timer)
         except Exception as exc:
-            if firing.commanded:
-                raise  # the command's ticket is written: only the batch's savepoint undoes it
+            if firing.commanded or savepoints.spoiled():
+                # The command's ticket is written, or a command failed halfway without a
+                # savepoint of its own: only the batch's savepoint undoes it.
+                raise
             firing.restore(point)
             log.exception(
                 "timer %s (%s on ticket %s) failed", timer.pk, timer.kind, timer.ticket_id

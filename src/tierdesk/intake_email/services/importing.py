@@ -227,7 +227,7 @@ class Batches:
         """Roll the spoiled batch back and land its messages again, each in a savepoint; the
         batch stays open, with savepoints, for the messages after them."""
         opened = self._opened
-        self._close(BatchSpoiled, BatchSpoiled(), None)
+        self._close(savepoints.Spoiled, savepoints.Spoiled(), None)
         for *_, landed in self._landed:
             storage.discard_raw(landed.raw_path)
         self._begin(with_savepoints=True)
@@ -260,10 +260,6 @@ class Batches:
             stack.__exit__(kind, value, traceback)
 
 
-class BatchSpoiled(Exception):
-    """A message of a batch without savepoints failed: the batch rolls back."""
-
-
 @dataclass(frozen=True)
 class Landed:
     outcome: str
@@ -281,7 +277,8 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
     constraint at that insert, which rolls the whole message back.
 
     In a batch without savepoints a failure cannot be undone here: it raises
-    :class:`BatchSpoiled` and the batch lands its messages again with savepoints.
+    :class:`~tierdesk.core.savepoints.Spoiled`, and the batch lands its messages again with
+    savepoints.
     """
     if result.parsed is None:
         reason = ingest.FAILURE_REASONS.get(result.failure or "", QuarantineReason.PROCESSING_ERROR)
@@ -319,7 +316,7 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
 
 def _unless_spoiled(exc: Exception) -> None:
     if savepoints.spoiled():
-        raise BatchSpoiled from exc
+        raise savepoints.Spoiled from exc
 
 
 def _unstored(incoming: Incoming, source: ingest.Source, parsed: ParsedMessage) -> InboundMessage:
