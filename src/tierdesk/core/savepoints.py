@@ -38,14 +38,18 @@ def left_out(using: str | None = None) -> Iterator[None]:
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         raise RuntimeError("savepoints can only be left out inside a transaction")
-    if _ALLOWED in vars(connection):
+    shadowed = vars(connection).get(_ALLOWED)
+    if shadowed is _never:
         yield  # already left out by an enclosing block
         return
     setattr(connection, _ALLOWED, _never)
     try:
         yield
     finally:
-        delattr(connection, _ALLOWED)
+        if shadowed is None:
+            delattr(connection, _ALLOWED)
+        else:
+            setattr(connection, _ALLOWED, shadowed)
 
 
 class Spoiled(Exception):
@@ -54,5 +58,10 @@ class Spoiled(Exception):
 
 def spoiled(using: str | None = None) -> bool:
     """Whether a block failed where no savepoint could undo it: the transaction can only be
-    rolled back."""
+    rolled back.
+
+    Django's flag: a database error caught outside any atomic block leaves a PostgreSQL
+    transaction aborted without setting it (the next statement still raises), which code
+    in a batch must not do anyway (see ``core.pipeline``).
+    """
     return bool(transaction.get_connection(using).needs_rollback)

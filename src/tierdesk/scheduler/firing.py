@@ -8,9 +8,11 @@ notification insert), whatever the batch size.
 A handler that runs a command on the ticket (an automatic escalation, an automatic close) runs
 it inside the batch, in :meth:`Firing.command`: the command's body is the one its API calls
 (it takes a :class:`~tierdesk.tickets.services.held.Held`, which a firing is), its event,
-timers and notifications join the batch's writes, and a savepoint undoes it whole if it
-fails. The command is the handler's last step, and the ticket's later due timers are read
-afresh after the batch is written (the command may have re-armed or cleared them).
+timers and notifications join the batch's writes, and if it fails it is undone whole: by
+its savepoint, or, in a batch of several tickets (which leaves savepoints out), by the
+batch's rollback before the batch is fired ticket by ticket. The command is the handler's
+last step, and the ticket's later due timers are read afresh after the batch is written
+(the command may have re-armed or cleared them).
 """
 
 from __future__ import annotations
@@ -126,9 +128,10 @@ class Firing:
         when the command ends, so that a later command in the batch reads it as it would
         after this one run by hand (picking an assignee counts open work). Rows only a
         command writes (a hop, a stint) are written as it goes. A command that raises is
-        undone whole on the ticket, and in the database by a savepoint where the batch has
-        them (a timer fired alone); in a batch without savepoints the failure spoils the
-        batch, which is rolled back and fired apart. The exception propagates to the handler.
+        undone whole on the ticket, and in the database by its savepoint where the batch
+        has them (a batch of one ticket, a timer fired alone); in a batch of several
+        tickets the failure spoils the batch, which is rolled back and fired apart. The
+        exception propagates to the handler.
         """
         point, whole = self.checkpoint(), _whole(self.ticket)
         owed: list[Notification] = []

@@ -14,9 +14,9 @@ What one bad timer does to a batch:
 - a batch whose writes fail is rolled back to its savepoint and fired again ticket by
   ticket, then timer by timer, so only the timer that cannot be written is pushed forward;
 - a handler that runs a command (automatic escalation, automatic close) runs it in the
-  batch (see :meth:`Firing.command`), without a savepoint of its own: a command that fails
-  spoils the batch, which is rolled back and fired apart as above, where the command runs
-  alone under a savepoint and is undone like any failing handler. The ticket's later due
+  batch (see :meth:`Firing.command`), without a savepoint of its own in a batch of several
+  tickets: a command that fails spoils the batch, which is rolled back and fired apart as
+  above, where the command's savepoint undoes it like any failing handler. The ticket's later due
   timers wait until the batch is written and are then read afresh and fired as a batch of
   their own, so a timer the command re-armed or cleared is not fired twice.
 """
@@ -28,6 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -122,14 +123,15 @@ def _fire_group(
     try:
         # One savepoint for the handlers and the writes: the commands that handlers run write
         # some rows as they go, and a batch that cannot be written takes those back too.
-        # The commands open no savepoints of their own (two statements each, and on
-        # PostgreSQL two round trips): one that fails spoils the batch, which is then
-        # fired apart like a batch that cannot be written, where the command runs alone.
+        # The commands of a batch of several tickets open no savepoints of their own (two
+        # statements each, and on PostgreSQL two round trips): one that fails spoils the
+        # batch, which is then fired apart like a batch that cannot be written, ticket by
+        # ticket, where its savepoint undoes it alone.
         # What the batch owes people goes out through one delivery task, queued with it,
         # and a team's open work and members are read once for all its escalations.
         with (
             transaction.atomic(),
-            savepoints.left_out(),
+            savepoints.left_out() if len(ticket_ids) > 1 else nullcontext(),
             notifications.one_delivery_task(),
             assignment.open_work_counted_once(),
             selectors.team_members_read_once(),

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -72,7 +73,8 @@ def import_messages(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> Counter[str]:
-    """Import messages one after another, in constant memory; returns outcome counts."""
+    """Import messages one after another, in bounded memory (a chunk of messages, and the
+    parse results of the batch being landed); returns outcome counts."""
     counts: Counter[str] = Counter()
     options = ingest.parse_options()
     timeout = conf.parse_timeout()
@@ -155,8 +157,13 @@ class Batches:
     of the eighteen statements a message of the benchmark's mix took. When a message
     fails, nothing can take back its writes alone, so the whole batch is rolled back and
     its messages landed again, in a batch with a savepoint each, where the failing one is
-    quarantined as on every channel and the others land as they did.
+    quarantined as on every channel and the others land as they did. After that the next
+    batches keep their savepoints too, twice as many after each batch spoiled (up to
+    ``MAX_CAREFUL``) and half as many after each that was not: an archive where failures
+    are common lands at the cost of savepoints, not of landing its batches twice.
     """
+
+    MAX_CAREFUL = 64
 
     def __init__(
         self, seconds: float, size: int, max_bytes: int, done: Callable[[str], None]
@@ -169,10 +176,14 @@ class Batches:
         self._opened = 0.0
         self._bytes = 0
         self._landed: list[tuple[Incoming, ingest.Source, ParseResult, Landed]] = []
+        self._careful = 0  # batches to run with savepoints after a batch spoiled
+        self._careful_left = 0
+        self._with_savepoints = False
 
     def land(self, incoming: Incoming, source: ingest.Source, result: ParseResult) -> None:
         if self._open is None:
-            self._begin(with_savepoints=False)
+            self._begin(with_savepoints=self._careful_left > 0)
+            self._careful_left = max(0, self._careful_left - 1)
         try:
             landed: Landed | None = land(incoming, source, result)
         except (OperationalError, InterfaceError):
@@ -181,13 +192,14 @@ class Batches:
             if not savepoints.spoiled():
                 raise
             landed = None
-        if landed is None or savepoints.spoiled():
-            self._land_again_apart(
-                [*((i, s, r) for i, s, r, _ in self._landed), (incoming, source, result)]
-            )
-        else:
+        if landed is not None:
             self._landed.append((incoming, source, result, landed))
             self._bytes += len(incoming.raw)
+        if landed is None or savepoints.spoiled():
+            batch = [(i, s, r) for i, s, r, _ in self._landed]
+            if landed is None:
+                batch.append((incoming, source, result))
+            self._land_again_apart(batch)
         if (
             len(self._landed) >= self.size
             or self._bytes >= self.max_bytes
@@ -202,18 +214,25 @@ class Batches:
         return max(0.0, self.seconds - (time.monotonic() - self._opened))
 
     def commit(self) -> None:
+        if savepoints.spoiled():
+            # Django would roll the batch back without a word at its end.
+            raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
+        committing, self._landed = self._landed, []
+        # A COMMIT that fails may still have committed: its files stay.
         self._close(None, None, None)
-        committed, self._landed = self._landed, []
-        for *_, landed in committed:
+        if not self._with_savepoints:
+            self._careful //= 2
+        for *_, landed in committing:
             self.done(landed.outcome)
 
     def _begin(self, *, with_savepoints: bool) -> None:
+        self._with_savepoints = with_savepoints
         with ExitStack() as stack:
             # One read of the desk policies per batch, as per request or scheduler tick:
             # the messages of one transaction see one configuration.
             stack.enter_context(policies.pinned())
             stack.enter_context(transaction.atomic())
-            if not with_savepoints:
+            if not self._with_savepoints:
                 stack.enter_context(savepoints.left_out())
             # Queued in the transaction when it commits; gone with it when it rolls back.
             stack.enter_context(notifications.one_delivery_task())
@@ -226,14 +245,35 @@ class Batches:
     def _land_again_apart(self, batch: list[tuple[Incoming, ingest.Source, ParseResult]]) -> None:
         """Roll the spoiled batch back and land its messages again, each in a savepoint; the
         batch stays open, with savepoints, for the messages after them."""
+        log.info(
+            "mail import: a message failed in a batch of %s without savepoints;"
+            " landing them again with savepoints",
+            len(batch),
+        )
         opened = self._opened
-        self._close(savepoints.Spoiled, savepoints.Spoiled(), None)
-        for *_, landed in self._landed:
-            storage.discard_raw(landed.raw_path)
+        self._rollback(savepoints.Spoiled, savepoints.Spoiled(), None)
+        self._careful = min(max(1, 2 * self._careful), self.MAX_CAREFUL)
+        self._careful_left = self._careful
         self._begin(with_savepoints=True)
         self._opened = opened
-        self._landed = [(i, s, r, land(i, s, r)) for i, s, r in batch]
-        self._bytes = sum(len(i.raw) for i, *_ in batch)
+        for incoming, source, result in batch:
+            self._landed.append((incoming, source, result, land(incoming, source, result)))
+            self._bytes += len(incoming.raw)
+        if savepoints.spoiled():
+            raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
+
+    def _rollback(
+        self,
+        kind: type[BaseException],
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Roll the open batch back, and remove the files its messages' rows named."""
+        rolled_back, self._landed = self._landed, []
+        self._close(kind, value, traceback)
+        for *_, landed in rolled_back:
+            for path in landed.files:
+                path.unlink(missing_ok=True)
 
     def __enter__(self) -> Batches:
         return self
@@ -247,7 +287,7 @@ class Batches:
         if kind is None:
             self.commit()
         else:
-            self._close(kind, value, traceback)
+            self._rollback(kind, value, traceback)
 
     def _close(
         self,
@@ -263,18 +303,21 @@ class Batches:
 @dataclass(frozen=True)
 class Landed:
     outcome: str
-    raw_path: str  # the file holding the message's bytes, when they are too big for its row
+    # Files written for the message's rows (its bytes when too big for the row, a
+    # quarantined message's copy): removed when its batch rolls back.
+    files: tuple[Path, ...] = ()
 
 
 def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Landed:
-    """Store one parsed message and act on it in one transaction (a savepoint when a batch
-    is open); its outcome is its status, ``duplicate`` when another process stored the same
-    bytes first.
+    """Store one parsed message and act on it in one transaction (a savepoint in a batch
+    that has them); its outcome is its status, ``duplicate`` when another process stored
+    the same bytes first.
 
     The message's row is inserted once, with its outcome, after the commands ran (earlier
     only when an attachment or an event has to name it): the same transaction either lands
     all of it or nothing. Bytes another importer stored first break the row's unique
-    constraint at that insert, which rolls the whole message back.
+    constraint at that insert, which rolls the whole message back (its whole batch, in a
+    batch without savepoints).
 
     In a batch without savepoints a failure cannot be undone here: it raises
     :class:`~tierdesk.core.savepoints.Spoiled`, and the batch lands its messages again with
@@ -282,7 +325,7 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
     """
     if result.parsed is None:
         reason = ingest.FAILURE_REASONS.get(result.failure or "", QuarantineReason.PROCESSING_ERROR)
-        return Landed(_store_quarantined(incoming, source, Failure(reason, result.detail)), "")
+        return _store_quarantined(incoming, source, Failure(reason, result.detail))
     path = ""
     try:
         with transaction.atomic():
@@ -294,12 +337,12 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
                 insert_row(message)
             else:
                 update_one(message, ingest.RESULT_FIELDS)
-            return Landed(str(message.status), path)
+            return Landed(str(message.status), _raw_file(path))
     except AlreadyStored as exc:
         storage.discard_raw(path)
         _unless_spoiled(exc)
         if _already_stored(source.mailbox, [incoming]):
-            return Landed(DUPLICATE, "")  # another importer stored these bytes a moment ago
+            return Landed(DUPLICATE)  # another importer stored these bytes a moment ago
         raise exc.__cause__ or exc from None
     except (OperationalError, InterfaceError):
         storage.discard_raw(path)
@@ -311,7 +354,7 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
     except BaseException:
         storage.discard_raw(path)
         raise
-    return Landed(_store_quarantined(incoming, source, failure), "")
+    return _store_quarantined(incoming, source, failure)
 
 
 def _unless_spoiled(exc: Exception) -> None:
@@ -346,12 +389,17 @@ def _failure(exc: Exception) -> Failure:
     return Failure(QuarantineReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def _store_quarantined(incoming: Incoming, source: ingest.Source, failure: Failure) -> str:
+def _raw_file(path: str) -> tuple[Path, ...]:
+    return (storage.raw_dir() / path,) if path else ()
+
+
+def _store_quarantined(incoming: Incoming, source: ingest.Source, failure: Failure) -> Landed:
     stored = ingest.store(incoming.raw, source, enqueue=False)
     if stored.duplicate:
-        return DUPLICATE
+        return Landed(DUPLICATE)
     quarantine(stored.pk, failure.reason, failure.detail, incoming.raw)
-    return InboundStatus.QUARANTINED
+    copy = storage.quarantine_copy_path(stored.pk)
+    return Landed(InboundStatus.QUARANTINED, (*_raw_file(stored.raw_path), copy))
 
 
 def _land_oversize(incoming: Incoming, source: ingest.Source) -> str:

@@ -82,6 +82,7 @@ class Source:
 class Stored:
     pk: int
     duplicate: bool
+    raw_path: str = ""  # the file written for bytes too big for the row
 
 
 def source_columns(source: Source) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def store(raw: bytes, source: Source, *, enqueue: bool = True) -> Stored:
     except BaseException:
         storage.discard_raw(path)
         raise
-    return Stored(message.pk, duplicate=False)
+    return Stored(message.pk, duplicate=False, raw_path=path)
 
 
 def enqueue_processing(pk: int) -> None:

@@ -98,9 +98,13 @@ def discard_raw(raw_path: str) -> None:
         (raw_dir() / raw_path).unlink(missing_ok=True)
 
 
+def quarantine_copy_path(message_id: int) -> Path:
+    return quarantine_dir() / f"{message_id}.eml"
+
+
 def write_quarantine_copy(message_id: int, raw: bytes) -> Path:
     """The quarantined message as a plain ``.eml`` an admin can open or hand to a tool."""
-    path = quarantine_dir() / f"{message_id}.eml"
+    path = quarantine_copy_path(message_id)
     # Always (re)written: a bulk import writes it before its transaction commits, and a
     # transaction rolled back by a crash may leave a file under an id SQLite hands out again.
     _write_durably(path, raw)

@@ -302,6 +302,43 @@ def test_a_batch_landed_again_leaves_one_file_for_each_big_message_it_stored(
     assert on_disk == named
 
 
+def test_an_archive_where_failures_are_common_lands_most_batches_once(desk, monkeypatch, caplog):
+    one_batch(monkeypatch)
+    monkeypatch.setattr(importing, "COMMIT_MESSAGES", 2)
+    archive = _archive(16)
+    for n in range(0, 16, 2):  # a failure in each batch of two
+        _fail_on(monkeypatch, f"Archived request {n}", RuntimeError("routing table on fire"))
+
+    with caplog.at_level("INFO", logger=importing.__name__):
+        counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"processed": 8, "quarantined": 8}
+    landed_again = [r for r in caplog.records if "landing them again" in r.getMessage()]
+    assert len(landed_again) <= 4  # of eight batches: the later ones keep their savepoints
+
+
+def test_a_batch_landed_again_leaves_no_file_of_a_quarantined_message_behind(
+    desk, monkeypatch, slow_parser
+):
+    one_batch(monkeypatch)
+    _fail_on(monkeypatch, "Fails after it", RuntimeError("routing table on fire"))
+    big = [("log.txt", "text/plain", b"x" * (storage.INLINE_MAX + 1))]
+    archive = [
+        make_mail(subject="Crashes the parser", attachments=big, headers={"X-Test-Crash": "yes"}),
+        make_mail(subject="Fails after it", attachments=big),
+    ]
+
+    counts = ingest_many(iter(archive), SOURCE)
+
+    assert counts == {"quarantined": 2}
+    rows = InboundMessage.objects.all()
+    assert {path.name for path in storage.quarantine_dir().iterdir()} == {
+        f"{message.pk}.eml" for message in rows
+    }
+    on_disk = {str(p.relative_to(storage.raw_dir())) for p in storage.raw_dir().rglob("*.eml")}
+    assert on_disk == {message.raw_path for message in rows}
+
+
 @pytest.fixture
 def slow_parser():
     """A real parser process that takes 0.2 s over each message marked X-Test-Slow."""

@@ -15,6 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from tierdesk.accounts.models import User
 from tierdesk.audit.models import Event
 from tierdesk.audit.verify import verify
+from tierdesk.core.errors import Conflict
+from tierdesk.escalations import jobs as escalation_jobs
 from tierdesk.escalations import services as escalations
 from tierdesk.escalations.services import escalate
 from tierdesk.notifications.models import Notification
@@ -257,6 +259,30 @@ def test_a_command_that_fails_halfway_leaves_nothing_and_the_batch_fires_the_res
     assert (bad.tier, bad.hops.count(), bad.stints.count()) == (1, 0, 1)
     assert (good.tier, good.hops.count(), good.stints.count()) == (2, 1, 2)
     assert Timer.objects.get(ticket=bad, kind="ola").due_at > START + timedelta(minutes=30)
+
+
+def test_a_command_refused_halfway_and_passed_over_leaves_nothing_and_its_timer_fires(
+    org, monkeypatch
+):
+    bad, good = auto_escalating(org, 2)
+    real = escalation_jobs.escalate_held
+
+    def refuse_after_writing(held, **kwargs):  # type: ignore[no-untyped-def]
+        real(held, **kwargs)  # the hop, the stints and the ticket are written
+        if held.ticket.pk == bad.pk:
+            raise Conflict("the ticket changed meanwhile")
+
+    monkeypatch.setattr(escalation_jobs, "escalate_held", refuse_after_writing)
+    result = loop.tick(now=START + timedelta(minutes=30))
+
+    # The handler passes over a refused escalation: its timer fired, the breach recorded.
+    assert (result.fired, result.failed) == (2, 0)
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.tier, bad.hops.count(), bad.stints.count()) == (1, 0, 1)
+    assert (good.tier, good.hops.count(), good.stints.count()) == (2, 1, 2)
+    assert Event.objects.filter(ticket=bad, kind="ola_breached").count() == 1
+    assert not Timer.objects.filter(ticket=bad, kind="ola").exists()
 
 
 def test_a_command_that_fails_after_telling_the_team_tells_nobody(org, monkeypatch):
