@@ -65,3 +65,10 @@ def spoiled(using: str | None = None) -> bool:
     in a batch must not do anyway (see ``core.pipeline``).
     """
     return bool(transaction.get_connection(using).needs_rollback)
+
+
+def ensure_intact(using: str | None = None) -> None:
+    """Raise :class:`Spoiled` if a failure was caught where no savepoint could undo it: at
+    its end Django would roll the transaction back without a word."""
+    if spoiled(using):
+        raise Spoiled("a failure was caught where no savepoint could undo it")

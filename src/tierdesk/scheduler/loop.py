@@ -150,8 +150,7 @@ def _fire_group(
             write(batch.firings)
             for timer, error in batch.failed:
                 _push_forward(timer, now, error)
-            if savepoints.spoiled():
-                raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
+            savepoints.ensure_intact()
     except Exception:
         log.exception("a batch of %s timers could not be written; firing them apart", len(due))
         _fire_apart(ticket_ids, due, now, result, roles, related)

@@ -3,6 +3,8 @@ instead of being undone alone, so nothing of a spoiled batch can be committed by
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
@@ -32,12 +34,10 @@ def test_nested_blocks_open_no_savepoint_and_their_writes_stay():
 
 
 def _carry_on_after_a_failed_block(team: Team) -> None:
-    try:
-        with transaction.atomic():
-            Team.objects.filter(pk=team.pk).update(name="Half written")
-            raise ValueError("the command refused")
-    except ValueError:
-        pass  # a caller that carries on, as a savepoint would have let it
+    # A caller that carries on after the failure, as a savepoint would have let it.
+    with suppress(ValueError), transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(name="Half written")
+        raise ValueError("the command refused")
     assert savepoints.spoiled()
     Team.objects.filter(pk=team.pk).update(name="After")
 
@@ -47,7 +47,8 @@ def test_a_failure_caught_inside_spoils_the_transaction_and_the_next_statement_r
     with transaction.atomic(), savepoints.left_out():
         with pytest.raises(TransactionManagementError):
             _carry_on_after_a_failed_block(team)
-        assert savepoints.spoiled()
+        with pytest.raises(savepoints.Spoiled):
+            savepoints.ensure_intact()
     assert Team.objects.get(pk=team.pk).name == "Before"
 
 
@@ -60,13 +61,11 @@ def test_savepoints_are_back_after_the_block_even_when_it_fails():
             savepoints.left_out(),
         ):
             raise ValueError("nested blocks leave it as they found it")
-        try:
-            with transaction.atomic():
-                Team.objects.filter(pk=team.pk).update(name="Undone")
-                raise ValueError("undone by its savepoint")
-        except ValueError:
-            pass
+        with suppress(ValueError), transaction.atomic():
+            Team.objects.filter(pk=team.pk).update(name="Undone")
+            raise ValueError("undone by its savepoint")
         assert not savepoints.spoiled()
+        savepoints.ensure_intact()
     assert Team.objects.get(pk=team.pk).name == "Before"
 
 

@@ -214,9 +214,9 @@ class Batches:
         return max(0.0, self.seconds - (time.monotonic() - self._opened))
 
     def commit(self) -> None:
-        if savepoints.spoiled():
-            # Django would roll the batch back without a word at its end.
-            raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
+        if self._open is None:
+            return
+        savepoints.ensure_intact()
         committing, self._landed = self._landed, []
         # A COMMIT that fails may still have committed: its files stay.
         self._close(None, None, None)
@@ -259,8 +259,7 @@ class Batches:
         for incoming, source, result in batch:
             self._landed.append((incoming, source, result, land(incoming, source, result)))
             self._bytes += len(incoming.raw)
-        if savepoints.spoiled():
-            raise savepoints.Spoiled("a failure was caught where no savepoint could undo it")
+        savepoints.ensure_intact()
 
     def _rollback(
         self,
@@ -340,7 +339,7 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
             return Landed(str(message.status), _raw_file(path))
     except AlreadyStored as exc:
         storage.discard_raw(path)
-        _unless_spoiled(exc)
+        savepoints.ensure_intact()
         if _already_stored(source.mailbox, [incoming]):
             return Landed(DUPLICATE)  # another importer stored these bytes a moment ago
         raise exc.__cause__ or exc from None
@@ -349,17 +348,12 @@ def land(incoming: Incoming, source: ingest.Source, result: ParseResult) -> Land
         raise  # the database is away: nothing of this message is stored; import again
     except Exception as exc:
         storage.discard_raw(path)
-        _unless_spoiled(exc)
+        savepoints.ensure_intact()
         failure = _failure(exc)
     except BaseException:
         storage.discard_raw(path)
         raise
     return _store_quarantined(incoming, source, failure)
-
-
-def _unless_spoiled(exc: Exception) -> None:
-    if savepoints.spoiled():
-        raise savepoints.Spoiled from exc
 
 
 def _unstored(incoming: Incoming, source: ingest.Source, parsed: ParsedMessage) -> InboundMessage:
