@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DataError, connection, transaction
 from django.db.models import DateTimeField, Model
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierdesk.audit.models import Event
-from tierdesk.core import rows
+from tierdesk.core import rows, savepoints
+from tierdesk.core.pipeline import pipelined
 from tierdesk.notifications.models import Notification
 from tierdesk.scheduler.models import Timer
 from tierdesk.tickets.models import Comment, Ticket, TierStint
@@ -154,3 +157,61 @@ def test_rows_already_there_are_skipped_and_a_value_too_long_for_its_column_is_r
             rows.insert_many(
                 notifications_for(ticket, ["long:1", "long:2", "long:3"], subject="x" * 301)
             )
+
+
+def test_rows_already_there_are_skipped_in_a_batch_without_savepoints_and_it_carries_on(org):
+    """A scheduler batch runs without savepoints: a notification owed twice must not spoil it."""
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    rows.insert_many(notifications_for(ticket, ["batch:3"], subject="first"))
+    keys = [f"batch:{n}" for n in range(12)]
+    with transaction.atomic(), savepoints.left_out():
+        rows.insert_many(notifications_for(ticket, keys, subject="again"), ignore_conflicts=True)
+        assert not savepoints.spoiled()
+        rows.insert_many(notifications_for(ticket, ["batch:late"], subject="late"))
+    stored = dict(
+        Notification.objects.filter(dedup_key__startswith="batch:").values_list(
+            "dedup_key", "subject"
+        )
+    )
+    assert stored == {
+        **dict.fromkeys(keys, "again"),
+        "batch:3": "first",
+        "batch:late": "late",
+    }
+
+
+def test_rows_already_there_are_skipped_in_a_pipelined_block(org):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    rows.insert_many(notifications_for(ticket, ["piped:0"], subject="first"))
+    keys = [f"piped:{n}" for n in range(8)]
+    with transaction.atomic(), pipelined():
+        rows.insert_many(notifications_for(ticket, keys, subject="again"), ignore_conflicts=True)
+    stored = Notification.objects.filter(dedup_key__startswith="piped:")
+    assert dict(stored.values_list("dedup_key", "subject")) == {
+        key: "first" if key == "piped:0" else "again" for key in keys
+    }
+
+
+def statements(captured: CaptureQueriesContext) -> list[str]:
+    """What each captured statement was: its first word (and how often an executemany ran)."""
+    return [
+        re.match(r"(\d+ times: )?\w+", query["sql"]).group()  # type: ignore[union-attr]
+        for query in captured.captured_queries
+    ]
+
+
+@pytest.mark.postgres
+def test_many_rows_go_in_by_one_copy_and_are_sent_again_as_inserts_only_on_a_conflict(org):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    with CaptureQueriesContext(connection) as clean:
+        rows.insert_many(notifications_for(ticket, [f"copy:{n}" for n in range(20)]))
+    assert statements(clean) == ["COPY"]
+    keys = [f"copy:{n}" for n in range(15, 30)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as conflicting:
+        rows.insert_many(notifications_for(ticket, keys, subject="later"), ignore_conflicts=True)
+    assert statements(conflicting) == [
+        *("SAVEPOINT", "COPY", "ROLLBACK", "RELEASE"),
+        "15 times: INSERT",
+    ]
+    later = Notification.objects.filter(subject="later").values_list("dedup_key", flat=True)
+    assert sorted(later) == sorted(f"copy:{n}" for n in range(20, 30))
