@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
-from tierdesk.core.rows import insert_many
+from tierdesk.core.rows import insert_many, new
 from tierdesk.core.scoped import bound
 from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
@@ -93,8 +93,20 @@ def _link(ticket: Ticket) -> str:
 
 def new_message_id(ticket: Ticket | None) -> str:
     """A Message-ID nobody can guess: replies prove they answer our mail by quoting it."""
+    return new_message_ids(ticket, 1)[0]
+
+
+MESSAGE_ID_BYTES = 12
+
+
+def new_message_ids(ticket: Ticket | None, count: int) -> list[str]:
+    """``count`` Message-IDs as :func:`new_message_id` makes them, from one draw of the
+    system's randomness (a draw each cost more than building the rest of the row)."""
     domain = conf.from_address().rpartition("@")[2] or "tierdesk.invalid"
-    return f"<td.{ticket.pk if ticket else 0}.{secrets.token_hex(12)}@{domain}>"
+    drawn = secrets.token_hex(MESSAGE_ID_BYTES * count)
+    width = 2 * MESSAGE_ID_BYTES
+    prefix = f"<td.{ticket.pk if ticket else 0}."
+    return [f"{prefix}{drawn[at : at + width]}@{domain}>" for at in range(0, len(drawn), width)]
 
 
 def _context(ticket: Ticket | None) -> dict[str, Any]:
@@ -130,24 +142,23 @@ def queue(
     base = {**_context(ticket), **(context or {})}
     values = {name: value for name, value in base.items() if name != "ticket"}
     frozen = {"template": template or kind, "context": freeze(values)}
-    rows = []
-    for person in people:
-        language = language_for(person.language)
-        rows.append(
-            Notification(
-                dedup_key=f"{dedup}:{person.pk}"[:200],
-                recipient=person,
-                to_address=(person.email or "").lower(),
-                ticket=ticket,
-                kind=kind,
-                language=language,
-                render_later=frozen,
-                message_id=new_message_id(ticket),
-                status=status,
-                last_error=note,
-                created_at=now,
-            )
+    rows = [
+        new(
+            Notification,
+            dedup_key=f"{dedup}:{person.pk}"[:200],
+            recipient=person,
+            to_address=(person.email or "").lower(),
+            ticket=ticket,
+            kind=kind,
+            language=language_for(person.language),
+            render_later=frozen,
+            message_id=message_id,
+            status=status,
+            last_error=note,
+            created_at=now,
         )
+        for person, message_id in zip(people, new_message_ids(ticket, len(people)), strict=True)
+    ]
     collecting = _collecting.get()
     if collecting is not None:
         collecting.extend(rows)

@@ -33,7 +33,7 @@ from django.db.models import Q
 from tierdesk.accounts.models import User
 from tierdesk.audit.batch import flush_many
 from tierdesk.audit.services import AuditTrail, ticket_chain
-from tierdesk.core.rows import insert_many, update_many
+from tierdesk.core.rows import insert_many, new, update_many, update_one
 from tierdesk.notifications import services as notifications
 from tierdesk.notifications.models import Notification
 from tierdesk.org.selectors import people_with_role
@@ -142,7 +142,7 @@ class Firing:
                 notifications.held_back(owed),
             ):
                 yield
-                update_many([self.ticket], sorted(self.saved | {"version", "updated_at"}))
+                update_one(self.ticket, self.saved | {"version", "updated_at"})
         except BaseException:
             self.restore(point)
             _restore_whole(self.ticket, whole)
@@ -243,8 +243,8 @@ def _rearm(firings: Sequence[Firing]) -> None:
                 for kind in kinds:
                     fresh.pop((ticket_id, kind), None)
             for spec in rearm.specs:
-                fresh[(ticket_id, spec.kind)] = Timer(
-                    ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step
+                fresh[(ticket_id, spec.kind)] = new(
+                    Timer, ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step
                 )
         firing.rearms.clear()
     if cleared:

@@ -215,3 +215,44 @@ def test_many_rows_go_in_by_one_copy_and_are_sent_again_as_inserts_only_on_a_con
     ]
     later = Notification.objects.filter(subject="later").values_list("dedup_key", flat=True)
     assert sorted(later) == sorted(f"copy:{n}" for n in range(20, 30))
+
+
+def instance_state(obj: Model) -> tuple[dict[str, object], dict[str, object], bool, str | None]:
+    values = {name: value for name, value in vars(obj).items() if name != "_state"}
+    return values, dict(obj._state.fields_cache), obj._state.adding, obj._state.db
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@given(
+    given_names=st.sets(
+        st.sampled_from(["subject", "body", "render_later", "status", "attempts", "sent_at"])
+    ),
+    recipient_by=st.sampled_from(["instance", "id", "none", "left out"]),
+)
+def test_a_row_built_by_new_is_the_instance_the_model_builds(org, given_names, recipient_by):
+    person = org.requester
+    values: dict[str, object] = {
+        "subject": "Disk full",
+        "body": "line one\nline two",
+        "render_later": {"template": "sla_alert", "context": {"n": 1}},
+        "status": "suppressed",
+        "attempts": 3,
+        "sent_at": datetime(2026, 1, 2, tzinfo=UTC),
+    }
+    kwargs = {name: values[name] for name in given_names}
+    if recipient_by == "instance":
+        kwargs["recipient"] = person
+    elif recipient_by == "id":
+        kwargs["recipient_id"] = person.pk
+    elif recipient_by == "none":
+        kwargs["recipient"] = None
+    kwargs.update(dedup_key="built", kind="sla_alert", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    assert instance_state(rows.new(Notification, **kwargs)) == instance_state(
+        Notification(**kwargs)
+    )
+
+
+def test_new_refuses_a_field_the_model_does_not_have():
+    with pytest.raises(TypeError, match="'colour'"):
+        rows.new(Timer, kind="ola", colour="red")

@@ -3,6 +3,7 @@ injection, the outbox transport, and retries that end in a visible failed state.
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email import message_from_bytes
 
@@ -83,6 +84,22 @@ def test_escalation_mails_the_new_team_with_the_handoff_note(org, send):
     assert org.l1_agent.email not in to
     assert "Checked cables; L2 please." in mail.outbox[0].body
     assert "Escalated to" in mail.outbox[0].subject
+
+
+def test_everyone_told_of_one_escalation_gets_a_message_id_nobody_can_guess(org, send):
+    """Replies prove they answer our mail by quoting its Message-ID: each person's must be
+    their own, and random."""
+    for _ in range(3):
+        member(org.l2)
+    ticket = open_ticket(org, send)
+    mail.outbox.clear()
+    send(escalate, ticket, actor=org.l1_agent, to_tier=2, note="Checked cables; L2 please.")
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert len(ids) >= 4
+    assert len(set(ids)) == len(ids)
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2]
+    pattern = rf"<td\.{ticket.pk}\.[0-9a-f]{{24}}@{re.escape(domain)}>"
+    assert all(re.fullmatch(pattern, message_id) for message_id in ids), ids
 
 
 def test_sla_alerts_go_to_the_named_people(org, send):
