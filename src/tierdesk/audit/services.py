@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from tierdesk.audit.chain import GENESIS, canonical, head_mac, link
 from tierdesk.audit.models import ChainHead, Event
-from tierdesk.core.rows import insert_many, new, update_one
+from tierdesk.core.rows import build, insert_many, update_one
 
 
 def audit_key() -> bytes:
@@ -97,7 +97,7 @@ class AuditTrail:
                 "created_at": self.at,
             }
             digest = link(key, prev, canonical(**hashed))
-            events.append(new(Event, **hashed, prev_hash=prev, hash=digest))
+            events.append(build(Event, **hashed, prev_hash=prev, hash=digest))
             prev = digest
         return events, seq, prev
 

@@ -186,7 +186,7 @@ def insert_one(obj: Model) -> None:
     obj._state.adding, obj._state.db = False, connection.alias
 
 
-def new(model: type[M], **values: Any) -> M:
+def build(model: type[M], **values: Any) -> M:
     """The unsaved instance ``model(**values)`` makes, without ``Model.__init__``'s work per
     field (a descriptor call, a pop, a default looked up, two signals sent: 10-12 µs for a
     notification row, of which a scheduler batch makes four a firing).
@@ -195,7 +195,7 @@ def new(model: type[M], **values: Any) -> M:
     every field not given takes its default. No ``pre_init``/``post_init`` signal is sent,
     so only models without receivers for them belong here (none of tierdesk's has one).
     """
-    known, plan = _new_plan(model)
+    known, plan = _build_plan(model)
     for name in values.keys() - known:
         raise TypeError(f"{model.__name__}() got an unexpected keyword argument {name!r}")
     obj = model.__new__(model)
@@ -219,14 +219,14 @@ def new(model: type[M], **values: Any) -> M:
 
 
 @functools.cache
-def _new_plan(
+def _build_plan(
     model: type[Model],
 ) -> tuple[frozenset[str], list[tuple[str, str, str | None, Field]]]:
     """The names a field may be given by, and each field's name, attname and, for a
     relation, the attname of the column it points at (read off an instance given for it)."""
     meta = model._meta
     if meta.private_fields or len(meta.fields) != len(meta.concrete_fields):
-        raise TypeError(f"{model.__name__} has fields rows.new does not set")
+        raise TypeError(f"{model.__name__} has fields rows.build does not set")
     plan = [
         (
             field.name,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import Conflict, InvalidInput
-from tierdesk.core.rows import insert_many, insert_one
+from tierdesk.core.rows import build, insert_many, insert_one
 from tierdesk.escalations.models import Direction, Escalation
 from tierdesk.notifications import services as notifications
 from tierdesk.org.models import Team, TeamKind
@@ -100,7 +100,8 @@ def escalate_held(
         raise Conflict(f"{ticket.key} is already at {target.name}")
     source = ticket.team
     seconds = end_stint(ticket, now)
-    hop = Escalation(
+    hop = build(
+        Escalation,
         ticket=ticket,
         from_team=source,
         to_team=target,
@@ -114,7 +115,7 @@ def escalate_held(
         created_at=now,
     )
     insert_one(hop)
-    insert_many([TierStint(ticket=ticket, team=target, tier=target.level, started_at=now)])
+    insert_many([build(TierStint, ticket=ticket, team=target, tier=target.level, started_at=now)])
     before_assignee = ticket.assignee.username if ticket.assignee else None
     ticket.team, ticket.tier, ticket.team_entered_at = target, target.level, now
     ticket.assignee = pick_assignee(target, ticket.category, priority=ticket.priority)

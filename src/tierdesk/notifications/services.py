@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tierdesk.accounts.models import User
-from tierdesk.core.rows import insert_many, new
+from tierdesk.core.rows import build, insert_many
 from tierdesk.core.scoped import bound
 from tierdesk.intake_email import conf
 from tierdesk.notifications.models import Notification, NotificationStatus
@@ -143,7 +143,7 @@ def queue(
     values = {name: value for name, value in base.items() if name != "ticket"}
     frozen = {"template": template or kind, "context": freeze(values)}
     rows = [
-        new(
+        build(
             Notification,
             dedup_key=f"{dedup}:{person.pk}"[:200],
             recipient=person,

@@ -33,7 +33,7 @@ from django.db.models import Q
 from tierdesk.accounts.models import User
 from tierdesk.audit.batch import flush_many
 from tierdesk.audit.services import AuditTrail, ticket_chain
-from tierdesk.core.rows import insert_many, new, update_many, update_one
+from tierdesk.core.rows import build, insert_many, update_many, update_one
 from tierdesk.notifications import services as notifications
 from tierdesk.notifications.models import Notification
 from tierdesk.org.selectors import people_with_role
@@ -243,7 +243,7 @@ def _rearm(firings: Sequence[Firing]) -> None:
                 for kind in kinds:
                     fresh.pop((ticket_id, kind), None)
             for spec in rearm.specs:
-                fresh[(ticket_id, spec.kind)] = new(
+                fresh[(ticket_id, spec.kind)] = build(
                     Timer, ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step
                 )
         firing.rearms.clear()

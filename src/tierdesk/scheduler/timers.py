@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tierdesk.core.rows import insert_many
+from tierdesk.core.rows import build, insert_many
 from tierdesk.core.scoped import bound
 from tierdesk.scheduler.models import Timer, TimerKind
 
@@ -71,7 +71,9 @@ def arm(ticket_id: int, specs: Sequence[TimerSpec], *, replace: Iterable[str] = 
     if specs:
         insert_many(
             [
-                Timer(ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step)
+                build(
+                    Timer, ticket_id=ticket_id, kind=spec.kind, due_at=spec.due_at, step=spec.step
+                )
                 for spec in specs
             ]
         )

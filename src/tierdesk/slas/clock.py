@@ -8,6 +8,7 @@ resuming and re-prioritising all reduce to recomputing due times from the snapsh
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,7 +32,20 @@ SLA_TIMER_KINDS = (
 def _calendar(spec: dict[str, Any] | None) -> BusinessCalendar:
     if not spec:
         return _ALWAYS_OPEN
-    return _parsed(json.dumps(spec, sort_keys=True))
+    # A desk has a handful of calendars: comparing the spec with each is cheaper than the
+    # sorted JSON that keys the parse cache (every due time asks; that JSON was a sixtieth
+    # of a mail import).
+    for known, calendar in _KNOWN:
+        if known == spec:
+            return calendar
+    calendar = _parsed(json.dumps(spec, sort_keys=True))
+    if len(_KNOWN) < KNOWN_CALENDARS:
+        _KNOWN.append((copy.deepcopy(spec), calendar))
+    return calendar
+
+
+KNOWN_CALENDARS = 16
+_KNOWN: list[tuple[dict[str, Any], BusinessCalendar]] = []
 
 
 _ALWAYS_OPEN = BusinessCalendar.twenty_four_seven()

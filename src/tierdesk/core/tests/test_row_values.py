@@ -229,7 +229,7 @@ def instance_state(obj: Model) -> tuple[dict[str, object], dict[str, object], bo
     ),
     recipient_by=st.sampled_from(["instance", "id", "none", "left out"]),
 )
-def test_a_row_built_by_new_is_the_instance_the_model_builds(org, given_names, recipient_by):
+def test_a_row_built_by_build_is_the_instance_the_model_builds(org, given_names, recipient_by):
     person = org.requester
     values: dict[str, object] = {
         "subject": "Disk full",
@@ -248,11 +248,11 @@ def test_a_row_built_by_new_is_the_instance_the_model_builds(org, given_names, r
         kwargs["recipient"] = None
     kwargs.update(dedup_key="built", kind="sla_alert", created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
-    assert instance_state(rows.new(Notification, **kwargs)) == instance_state(
+    assert instance_state(rows.build(Notification, **kwargs)) == instance_state(
         Notification(**kwargs)
     )
 
 
-def test_new_refuses_a_field_the_model_does_not_have():
+def test_build_refuses_a_field_the_model_does_not_have():
     with pytest.raises(TypeError, match="'colour'"):
-        rows.new(Timer, kind="ola", colour="red")
+        rows.build(Timer, kind="ola", colour="red")

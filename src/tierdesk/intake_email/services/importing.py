@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from tierdesk.core import savepoints
 from tierdesk.core.errors import DomainError
-from tierdesk.core.rows import update_one
+from tierdesk.core.rows import build, update_one
 from tierdesk.intake_email import conf
 from tierdesk.intake_email.models import InboundMessage, InboundStatus, QuarantineReason
 from tierdesk.intake_email.parsing import ParsedMessage
@@ -360,7 +360,8 @@ def _unstored(incoming: Incoming, source: ingest.Source, parsed: ParsedMessage) 
     """The message's row as an import first writes it, not inserted yet."""
     raw = incoming.raw
     inline, path = storage.save_raw(raw)
-    return InboundMessage(
+    return build(
+        InboundMessage,
         **ingest.source_columns(source),
         message_id=(parsed.message_id or "")[:1000],
         content_hash=incoming.content_hash,

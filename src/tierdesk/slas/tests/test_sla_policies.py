@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 
 from tierdesk.org.models import BusinessCalendar, DeskPolicy, RequesterOrganisation
+from tierdesk.slas import clock
 from tierdesk.slas.models import SlaPolicy
 from tierdesk.tickets.priority import derive_priority
 from tierdesk.tickets.services import NewTicket, create_ticket
@@ -100,3 +102,22 @@ def test_an_admin_edit_of_the_policy_changes_new_tickets_only(org):
     assert before.sla_snapshot["resolution_seconds"] == 600 * 60
     after = create_ticket(NewTicket(title="y"), requester=org.requester)
     assert after.sla_snapshot["resolution_seconds"] == 60 * 60
+
+
+def test_a_calendar_changed_in_place_is_read_afresh_by_the_clock():
+    """Parsed calendars are remembered by their spec's value, not by the dict that held it."""
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    spec: dict[str, object] = {
+        "time_zone": "UTC",
+        "hours": {day: ["09:00-17:00"] for day in weekdays},
+        "holidays": None,
+        "closed_dates": [],
+        "always_open": False,
+    }
+    running = clock.new_clock(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))  # a Monday
+    assert clock.due_after(running, spec, 3600) == datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    spec["hours"] = {day: ["09:00-16:30"] for day in weekdays}
+    assert clock.due_after(running, spec, 3600) == datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
+    assert clock.due_after(running, copy.deepcopy(spec), 3600) == datetime(
+        2026, 3, 3, 9, 30, tzinfo=UTC
+    )

@@ -9,7 +9,7 @@ from tierdesk.accounts import policy
 from tierdesk.accounts.models import User
 from tierdesk.core.errors import Forbidden
 from tierdesk.core.pipeline import pipelined
-from tierdesk.core.rows import insert_one
+from tierdesk.core.rows import build, insert_one
 from tierdesk.notifications import services as notifications
 from tierdesk.slas import services as clocks
 from tierdesk.tickets.models import Comment, Status, Ticket
@@ -50,7 +50,8 @@ def add_comment(
             raise Forbidden("requesters cannot write internal notes")
         if ticket.status in FINAL_STATUSES:
             raise Forbidden(f"{ticket.key} is {ticket.status}; open a new ticket instead")
-        comment = Comment(
+        comment = build(
+            Comment,
             ticket=ticket,
             author=actor,
             body=body,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tierdesk.accounts.models import Role, User
 from tierdesk.core.errors import Forbidden, InvalidInput
 from tierdesk.core.pipeline import pipelined
-from tierdesk.core.rows import insert_many, insert_one
+from tierdesk.core.rows import build, insert_many, insert_one
 from tierdesk.notifications import services as notifications
 from tierdesk.org.models import AssignmentStrategy, Service
 from tierdesk.routing.assignment import Candidate, candidates, pick_assignee, take_turn
@@ -130,7 +130,7 @@ class _Opening:
         insert_one(ticket)
         if decision.watcher_ids:
             ticket.watchers.add(*decision.watcher_ids)
-        insert_many([TierStint(ticket=ticket, team=team, tier=team.level, started_at=now)])
+        insert_many([build(TierStint, ticket=ticket, team=team, tier=team.level, started_at=now)])
         arm(ticket.pk, self.timers)
 
         trail = trail_for(ticket, actor, ticket.channel, now)
@@ -210,7 +210,8 @@ def _plan(
         "auto_escalate": auto_escalate,
         "clock": clock.new_clock(now),
     }
-    ticket = Ticket(
+    ticket = build(
+        Ticket,
         title=title,
         description=description,
         type=ticket_type,
