@@ -23,18 +23,20 @@ events a firing, and their inserts were the larger part of the server's work.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import IntegrityError, connections, router
+from django.db import DatabaseError, IntegrityError, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, ForeignKey, Model, OneToOneField, fields
 from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
+from psycopg.errors import ExclusionViolation, UniqueViolation
 from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=Model)
@@ -42,7 +44,8 @@ M = TypeVar("M", bound=Model)
 # psycopg finds the placeholders of a statement by parsing its text on every execute, and
 # caches the result only for statements of at most 50 parameters (and 4 kB). A VALUES list of
 # a few hundred rows was parsed anew each time: in a scheduler batch that parsing cost more
-# than building the rows. Rows with more parameters than this go by COPY on PostgreSQL.
+# than building the rows. Rows with more parameters than this go by COPY on PostgreSQL, or,
+# inside a pipelined block (``core.pipeline``, where COPY cannot run), by executemany.
 PARSED_ONCE_UP_TO = 50
 
 
@@ -95,12 +98,23 @@ def _insert_pipelined(
 
 
 def _copy(connection: BaseDatabaseWrapper, model: type[Model], objs: Sequence[Model]) -> None:
-    """The rows by ``COPY … FROM STDIN``: the values ``_values`` gives, as psycopg adapts them
-    for a statement, so what is stored is what an INSERT would store."""
-    width = len(_columns(model))
+    _copy_rows(connection, model, _copy_values(connection, model, objs))
+
+
+def _copy_values(
+    connection: BaseDatabaseWrapper, model: type[Model], objs: Sequence[Model]
+) -> list[Any]:
+    """The values ``_values`` gives, as psycopg adapts them for a statement, so what COPY
+    stores is what an INSERT would store; JSON values as their text (see below)."""
     values = _values(connection, model, objs)
     if json_at := _json_columns(model):
-        _json_encoded_once(values, width, json_at)
+        _json_encoded_once(values, len(_columns(model)), json_at)
+    return values
+
+
+def _copy_rows(connection: BaseDatabaseWrapper, model: type[Model], values: list[Any]) -> None:
+    """The rows by ``COPY … FROM STDIN``."""
+    width = len(_columns(model))
     # The copy's errors come when it ends, outside the cursor's own wrapping: wrapped here,
     # a broken constraint is Django's IntegrityError as an INSERT's would be.
     with (
@@ -116,23 +130,32 @@ def _copy_unless_conflicting(
     connection: BaseDatabaseWrapper, model: type[Model], objs: Sequence[Model]
 ) -> None:
     """COPY has no ``ON CONFLICT``. Conflicts are rare (a retried step's notifications), so
-    the rows are copied under a savepoint of their own and, if one of them conflicts, sent
-    again as INSERTs that skip it. The savepoint is taken by hand: a batch run without
-    savepoints (``core.savepoints.left_out``) has none to give, and this one is undone here,
-    before the error could reach the batch."""
-    if not connection.in_atomic_block:
+    the rows are copied under a savepoint of their own and, if one of them breaks a unique
+    constraint, sent again as INSERTs that skip it (what ``ON CONFLICT DO NOTHING`` skips).
+    Any other failure is raised, with the copy undone. The savepoint is taken by hand: a
+    batch run without savepoints (``core.savepoints.left_out``) has none to give.
+    """
+    values = _copy_values(connection, model, objs)
+    if connection.get_autocommit():
         try:  # outside a transaction the copy is its own: a conflict leaves nothing written
-            _copy(connection, model, objs)
-        except IntegrityError:
+            _copy_rows(connection, model, values)
+        except IntegrityError as exc:
+            if not _skippable(exc):
+                raise
             _insert_pipelined(connection, model, objs, True)
         return
     with connection.cursor() as cursor:
         cursor.execute(f"SAVEPOINT {COPY_SAVEPOINT}")
         try:
-            _copy(connection, model, objs)
-        except IntegrityError:
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {COPY_SAVEPOINT}")
-            cursor.execute(f"RELEASE SAVEPOINT {COPY_SAVEPOINT}")
+            _copy_rows(connection, model, values)
+        except BaseException as exc:
+            # Undone whatever the failure, so the transaction is as the caller left it; if
+            # the connection itself is gone, the caller hears of the failure that came first.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {COPY_SAVEPOINT}")
+                cursor.execute(f"RELEASE SAVEPOINT {COPY_SAVEPOINT}")
+            if not (isinstance(exc, IntegrityError) and _skippable(exc)):
+                raise
             _insert_pipelined(connection, model, objs, True)
         else:
             cursor.execute(f"RELEASE SAVEPOINT {COPY_SAVEPOINT}")
@@ -141,19 +164,27 @@ def _copy_unless_conflicting(
 COPY_SAVEPOINT = "tierdesk_rows_copy"
 
 
+def _skippable(exc: IntegrityError) -> bool:
+    """A conflict ``ON CONFLICT DO NOTHING`` skips: a unique or exclusion constraint (a
+    foreign key or NOT NULL would fail the INSERTs again)."""
+    return isinstance(exc.__cause__, UniqueViolation | ExclusionViolation)
+
+
 def _json_encoded_once(values: list[Any], width: int, json_at: list[int]) -> None:
     """Replace the JSON values of COPY's rows by their text, encoded once per object: the
     recipients of one alert share one frozen context, which psycopg encoded per row. The
     server parses the text as it parses what psycopg would have sent."""
-    texts: dict[int, Any] = {}
+    texts: dict[tuple[int, Any], Any] = {}
     for start in range(0, len(values), width):
         for index in json_at:
             value = values[start + index]
             if type(value) is not Jsonb or value.dumps is None:
                 continue
-            text = texts.get(id(value.obj))  # the objects outlive this call: ids stay theirs
+            # The objects outlive this call, so their ids stay theirs.
+            key = (id(value.obj), value.dumps)
+            text = texts.get(key)
             if text is None:
-                text = texts[id(value.obj)] = value.dumps(value.obj)
+                text = texts[key] = value.dumps(value.obj)
             if isinstance(text, str):
                 values[start + index] = text
 
@@ -191,9 +222,9 @@ def build(model: type[M], **values: Any) -> M:
     field (a descriptor call, a pop, a default looked up, two signals sent: 10-12 µs for a
     notification row, of which a scheduler batch makes four a firing).
 
-    A relation given as an instance is cached on the new one, as its descriptor would;
-    every field not given takes its default. No ``pre_init``/``post_init`` signal is sent,
-    so only models without receivers for them belong here (none of tierdesk's has one).
+    A relation given as an instance is checked and cached on the new one, as its descriptor
+    would; every field not given takes its default. No ``pre_init``/``post_init`` signal is
+    sent, so only models without receivers for them belong here (none of tierdesk's has one).
     """
     known, plan = _build_plan(model)
     for name in values.keys() - known:
@@ -201,12 +232,20 @@ def build(model: type[M], **values: Any) -> M:
     obj = model.__new__(model)
     obj._state = state = ModelState()
     attrs = obj.__dict__
-    for name, attname, target, field in plan:
+    for name, attname, related, default in plan:
         if name in values:
             value = values[name]
-            if target is not None:
+            if related is not None:
+                if attname in values:
+                    raise TypeError(f"{model.__name__}(): give {name} or {attname}, not both")
+                target_model, target = related
                 state.fields_cache[name] = value
                 if value is not None:
+                    if not isinstance(value, target_model):
+                        raise ValueError(
+                            f"{model.__name__}.{name} must be a {target_model.__name__} "
+                            f"instance, not {value!r}"
+                        )
                     if state.db is None:  # as the relation's descriptor routes it
                         state.db = router.db_for_write(model, instance=value)
                     value = getattr(value, target)
@@ -214,28 +253,30 @@ def build(model: type[M], **values: Any) -> M:
         elif attname in values:
             attrs[attname] = values[attname]
         else:
-            attrs[attname] = field.get_default()
+            attrs[attname] = default()
     return obj
+
+
+BuildStep = tuple[str, str, tuple[type[Model], str] | None, Callable[[], Any]]
 
 
 @functools.cache
 def _build_plan(
     model: type[Model],
-) -> tuple[frozenset[str], list[tuple[str, str, str | None, Field]]]:
-    """The names a field may be given by, and each field's name, attname and, for a
-    relation, the attname of the column it points at (read off an instance given for it)."""
+) -> tuple[frozenset[str], list[BuildStep]]:
+    """The names a field may be given by, and each field's name, attname, for a relation
+    the model it points at and the attname read off an instance given for it, and its
+    default."""
     meta = model._meta
     if meta.private_fields or len(meta.fields) != len(meta.concrete_fields):
         raise TypeError(f"{model.__name__} has fields rows.build does not set")
-    plan = [
-        (
-            field.name,
-            field.attname,
-            field.target_field.attname if field.is_relation else None,  # type: ignore[attr-defined]
-            field,
-        )
-        for field in meta.concrete_fields
-    ]
+    plan: list[BuildStep] = []
+    for field in meta.concrete_fields:
+        related = None
+        if field.is_relation:
+            target = field.target_field.attname  # type: ignore[attr-defined]
+            related = (cast(type[Model], field.related_model), target)
+        plan.append((field.name, field.attname, related, field.get_default))
     known = frozenset(name for entry in plan for name in entry[:2])
     return known, plan
 

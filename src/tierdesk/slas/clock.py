@@ -34,18 +34,27 @@ def _calendar(spec: dict[str, Any] | None) -> BusinessCalendar:
         return _ALWAYS_OPEN
     # A desk has a handful of calendars: comparing the spec with each is cheaper than the
     # sorted JSON that keys the parse cache (every due time asks; that JSON was a sixtieth
-    # of a mail import).
+    # of a mail import). Specs are stored as the org file's validation normalised them, so
+    # Python's equality is JSON's here (no 1 to stand for true). A thread that scans while
+    # another replaces an entry may miss it, and then parses through the cache below.
     for known, calendar in _KNOWN:
         if known == spec:
             return calendar
     calendar = _parsed(json.dumps(spec, sort_keys=True))
-    if len(_KNOWN) < KNOWN_CALENDARS:
-        _KNOWN.append((copy.deepcopy(spec), calendar))
+    if len(_KNOWN) >= KNOWN_CALENDARS:
+        del _KNOWN[0]  # the longest remembered: old snapshots' specs give way to new ones
+    _KNOWN.append((copy.deepcopy(spec), calendar))
     return calendar
 
 
 KNOWN_CALENDARS = 16
 _KNOWN: list[tuple[dict[str, Any], BusinessCalendar]] = []
+
+
+def forget_calendars() -> None:
+    """Forget every parsed calendar, as a process that has just started knows none."""
+    _KNOWN.clear()
+    _parsed.cache_clear()
 
 
 _ALWAYS_OPEN = BusinessCalendar.twenty_four_seven()

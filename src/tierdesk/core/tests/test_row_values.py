@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import DateTimeField, Model
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -93,7 +93,10 @@ def test_an_instant_in_utc_is_stored_as_its_field_would_store_it(instant):
     assert as_stored(instant) == field.get_db_prep_save(instant, connection)
 
 
-NASTY_TEXT = ["", "NULL", "null", '{"a": 1}', "{1,2}", 'say "hi", \\ then', "ünïcødé ✓", "a\nb\tc"]
+NASTY_TEXT = [
+    *("", "NULL", "null", '{"a": 1}', "{1,2}", 'say "hi", \\ then', "ünïcødé ✓", "a\nb\tc"),
+    *("\\N", "\\.", "\r\n\\\t"),  # what COPY's text format would read as NULL, end, escapes
+]
 
 
 # Each example removes its own rows; the organisation is only read.
@@ -140,8 +143,8 @@ def test_rows_already_there_are_skipped_and_a_value_too_long_for_its_column_is_r
     ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
     first = [f"skip:{n}" for n in range(10)]
     rows.insert_many(notifications_for(ticket, first, subject="first"), ignore_conflicts=True)
-    # Thirty rows (a pipelined batch on PostgreSQL), a third of them already stored, none with
-    # a JSON value at all.
+    # Thirty rows (on PostgreSQL a COPY that conflicts, sent again as INSERTs), a third of
+    # them already stored, none with a JSON value at all.
     again = [f"skip:{n}" for n in range(30)]
     rows.insert_many(notifications_for(ticket, again, subject="again"), ignore_conflicts=True)
     stored = dict(
@@ -256,3 +259,59 @@ def test_a_row_built_by_build_is_the_instance_the_model_builds(org, given_names,
 def test_build_refuses_a_field_the_model_does_not_have():
     with pytest.raises(TypeError, match="'colour'"):
         rows.build(Timer, kind="ola", colour="red")
+
+
+def test_rows_sharing_one_json_value_each_store_all_of_it(org):
+    """COPY encodes a value the rows share once; every row must still hold it whole."""
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    shared = {"template": "escalated", "context": {"note": 'tab\there, "quoted", \\N', "n": 2}}
+    other = {"template": "sla_alert", "context": {"what": "ünïcødé ✓"}}
+    given = notifications_for(ticket, [f"shared:{n}" for n in range(6)], render_later=shared)
+    given += notifications_for(ticket, ["shared:other"], render_later=other)
+    given += notifications_for(ticket, ["shared:none"], render_later=None)
+    rows.insert_many(given, ignore_conflicts=True)
+    stored = dict(
+        Notification.objects.filter(dedup_key__startswith="shared:").values_list(
+            "dedup_key", "render_later"
+        )
+    )
+    assert stored == {
+        **{f"shared:{n}": shared for n in range(6)},
+        "shared:other": other,
+        "shared:none": None,
+    }
+
+
+@pytest.mark.postgres  # SQLite's INSERT OR IGNORE skips a NOT NULL violation too
+def test_a_row_that_breaks_another_constraint_is_refused_not_skipped(org):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    broken = notifications_for(ticket, [f"broken:{n}" for n in range(5)])
+    broken[2].kind = None  # NOT NULL: ON CONFLICT DO NOTHING does not skip that
+    with transaction.atomic(), savepoints.left_out():
+        with pytest.raises(IntegrityError):
+            rows.insert_many(broken, ignore_conflicts=True)
+        # The copy is undone, and the transaction goes on as the caller left it.
+        assert not Notification.objects.filter(dedup_key__startswith="broken:").exists()
+        rows.insert_many(notifications_for(ticket, ["broken:after"]))
+    assert Notification.objects.filter(dedup_key="broken:after").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_already_there_are_skipped_outside_a_transaction_too(org):
+    ticket = create_ticket(NewTicket(title="Printer jammed"), requester=org.requester)
+    rows.insert_many(notifications_for(ticket, ["alone:1"], subject="first"))
+    keys = [f"alone:{n}" for n in range(6)]
+    assert connection.get_autocommit()
+    rows.insert_many(notifications_for(ticket, keys, subject="again"), ignore_conflicts=True)
+    stored = Notification.objects.filter(dedup_key__startswith="alone:")
+    assert dict(stored.values_list("dedup_key", "subject")) == {
+        key: "first" if key == "alone:1" else "again" for key in keys
+    }
+
+
+def test_build_refuses_a_relation_given_twice_or_as_the_wrong_model(org):
+    with pytest.raises(TypeError, match="recipient or recipient_id"):
+        rows.build(Notification, recipient=org.requester, recipient_id=org.lead.pk)
+    with pytest.raises(ValueError, match="must be a User"):
+        rows.build(Notification, recipient=org.requester.pk)
