@@ -4,6 +4,7 @@ import functools
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from tierdesk.accounts.models import User
 from tierdesk.audit.services import AuditTrail, ticket_chain
@@ -140,6 +141,8 @@ def end_stint(ticket: Ticket, now: datetime) -> int:
     escalation in a scheduler batch costs. The database counts the seconds, exactly as
     ``max(0, int((now - started_at).total_seconds()))`` would.
     """
+    if timezone.is_naive(now):
+        raise ValueError("a stay ends at an aware instant")
     sql, instants = _end_stint_sql()
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -160,10 +163,12 @@ def _end_stint_sql() -> tuple[str, int]:
     else:
         # Instants are stored as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds
         # apart, less one where the later one's microseconds are fewer. Floating point
-        # (julianday) would miss a second now and then.
+        # (julianday) would miss a second now and then, and so would strftime given the
+        # fraction: it rounds that to the millisecond first (.9996 counts as a second).
+        whole = "CAST(strftime('%%s', substr({}, 1, 19)) AS INTEGER)"
         micros = "CAST(substr({} || '.000000', 21, 6) AS INTEGER)"
         elapsed = (
-            f"(CAST(strftime('%%s', %s) AS INTEGER) - CAST(strftime('%%s', {started}) AS INTEGER)"
+            f"({whole.format('%s')} - {whole.format(started)}"
             f" - ({micros.format('%s')} < {micros.format(started)}))"
         )
         instants = 3

@@ -39,6 +39,8 @@ def open_stay(ticket, started: datetime) -> TierStint:
 @example(
     started=NOON.replace(microsecond=500_000), elapsed=timedelta(seconds=1799, microseconds=999_999)
 )
+@example(started=NOON, elapsed=timedelta(seconds=5, microseconds=999_600))
+@example(started=NOON.replace(microsecond=999_999), elapsed=timedelta(seconds=1, microseconds=1))
 @example(started=NOON, elapsed=timedelta(microseconds=-1))
 @example(started=NOON, elapsed=timedelta(0))
 def test_a_closed_stay_keeps_its_whole_seconds(org, started, elapsed):
