@@ -227,8 +227,8 @@ def build(model: type[M], **values: Any) -> M:
     sent, so only models without receivers for them belong here (none of tierdesk's has one).
     """
     known, plan = _build_plan(model)
-    for name in values.keys() - known:
-        raise TypeError(f"{model.__name__}() got an unexpected keyword argument {name!r}")
+    if unknown := values.keys() - known:
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments {sorted(unknown)}")
     obj = model.__new__(model)
     obj._state = state = ModelState()
     attrs = obj.__dict__

@@ -121,3 +121,17 @@ def test_a_calendar_changed_in_place_is_read_afresh_by_the_clock():
     assert clock.due_after(running, copy.deepcopy(spec), 3600) == datetime(
         2026, 3, 3, 9, 30, tzinfo=UTC
     )
+
+
+def test_a_desk_with_more_calendars_than_the_clock_remembers_keeps_each_ones_hours():
+    monday_four_pm = clock.new_clock(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+    for closing in range(clock.KNOWN_CALENDARS + 4):
+        spec = {
+            "time_zone": "UTC",
+            "hours": {"mon": [f"09:00-17:{closing:02d}"]},
+            "holidays": None,
+            "closed_dates": [],
+            "always_open": False,
+        }
+        expected = datetime(2026, 3, 2, 17, closing, tzinfo=UTC)
+        assert clock.due_after(monday_four_pm, spec, 3600 + 60 * closing) == expected

@@ -159,7 +159,7 @@ def _end_stint_sql() -> tuple[str, int]:
     if connection.vendor == "postgresql":
         # An interval's epoch is exact (numeric) since PostgreSQL 14.
         elapsed = f"FLOOR(EXTRACT(EPOCH FROM (CAST(%s AS timestamptz) - {started})))"
-        instants = 2
+        greatest, instants = "GREATEST", 2
     else:
         # Instants are stored as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds
         # apart, less one where the later one's microseconds are fewer. Floating point
@@ -171,8 +171,7 @@ def _end_stint_sql() -> tuple[str, int]:
             f"({whole.format('%s')} - {whole.format(started)}"
             f" - ({micros.format('%s')} < {micros.format(started)}))"
         )
-        instants = 3
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        greatest, instants = "MAX", 3
     sql = (
         f"UPDATE {table} SET {quote('ended_at')} = %s,"
         f" {quote('seconds')} = CAST({greatest}(0, {elapsed}) AS integer)"
